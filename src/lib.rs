@@ -1,0 +1,1 @@
+//! scutum: a minimal, hardened OCI container runtime.
