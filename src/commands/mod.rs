@@ -1,0 +1,32 @@
+//! One file per subcommand: each turns parsed arguments into calls on the modules below.
+
+mod check;
+mod create;
+mod delete;
+mod features;
+mod kill;
+mod list;
+mod run;
+mod spec;
+mod start;
+mod state;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+
+/// Runs the subcommand; returns the process exit status.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let g = &cli.global;
+    match cli.command.expect("main checks for a subcommand") {
+        Command::Create(a) => create::run(g, &a),
+        Command::Start(a) => start::run(g, &a.id),
+        Command::Run(a) => run::run(g, &a),
+        Command::State(a) => state::run(g, &a.id),
+        Command::Kill(a) => kill::run(g, &a),
+        Command::Delete(a) => delete::run(g, &a),
+        Command::List(a) => list::run(g, &a),
+        Command::Spec(a) => spec::run(&a),
+        Command::Features => features::run(),
+        Command::Check(a) => check::run(g, &a),
+    }
+}

@@ -1,0 +1,54 @@
+//! `delete`: remove a stopped container; with force, kill it first. Runs poststop hooks.
+
+use super::create::hook_state;
+use super::state::{Container, StateDir, CONFIG_FILE};
+use super::{ContainerError, Status};
+use crate::error::Result;
+use crate::sys;
+use crate::{hooks, spec};
+use oci_spec::runtime::Spec;
+use std::os::fd::AsFd;
+use std::path::Path;
+
+pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
+    let dir = StateDir::open(root, id)?;
+    let c = match Container::load(root, id) {
+        Ok(c) => c,
+        // A create killed before it wrote state.json: only --force cleans that up.
+        Err(ContainerError::NotExist(_)) | Err(ContainerError::Corrupt { .. }) if force => {
+            dir.remove()?;
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = c.status();
+    if status != Status::Stopped {
+        if !force {
+            return Err(ContainerError::WrongStatus {
+                id: id.into(),
+                status,
+                what: "cannot delete a container that is not stopped (use --force)",
+            }
+            .into());
+        }
+        kill_and_wait(&c);
+    }
+    // poststop hooks need the config; read it only when state says it is there.
+    let poststop = spec::load_json::<Spec>(&dir.file(CONFIG_FILE))
+        .ok()
+        .and_then(|s| s.hooks().as_ref().and_then(|h| h.poststop().clone()))
+        .unwrap_or_default();
+    dir.remove()?;
+    if !poststop.is_empty() {
+        hooks::run_all_warn("poststop", &poststop, &hook_state(&c.state, Status::Stopped));
+    }
+    Ok(())
+}
+
+/// SIGKILLs the init (which takes its whole pid namespace with it) and waits until it is gone.
+pub fn kill_and_wait(c: &Container) {
+    let Some(pidfd) = c.pidfd() else { return };
+    let _ = sys::process::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+    // A pidfd becomes readable when the process exits, whoever reaps it.
+    let _ = sys::signal::poll_readable(&[pidfd.as_fd()], 10_000);
+}
