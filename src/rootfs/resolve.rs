@@ -92,17 +92,19 @@ fn mkdir_all_depth(root: BorrowedFd, path: &Path, depth: u32) -> io::Result<Owne
         prefix.push(name);
         cur = match open(root, &prefix, libc::O_DIRECTORY) {
             Ok(fd) => fd,
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => match create_one(cur.as_fd(), name, Kind::Dir) {
-                Ok(fd) => fd,
-                Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                    // A dangling symlink: create what it points to (clamped inside the root),
-                    // then go through it.
-                    let target = sfs::readlinkat(cur.as_fd(), Path::new(name))?;
-                    mkdir_all_depth(root, &parent.join(target), depth + 1)?;
-                    open(root, &prefix, libc::O_DIRECTORY)?
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                match create_one(cur.as_fd(), name, Kind::Dir) {
+                    Ok(fd) => fd,
+                    Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                        // A dangling symlink: create what it points to (clamped inside the root),
+                        // then go through it.
+                        let target = sfs::readlinkat(cur.as_fd(), Path::new(name))?;
+                        mkdir_all_depth(root, &parent.join(target), depth + 1)?;
+                        open(root, &prefix, libc::O_DIRECTORY)?
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
-            },
+            }
             Err(e) => return Err(e),
         };
     }
