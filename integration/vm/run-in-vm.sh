@@ -23,11 +23,15 @@
 #
 # Settings (environment):
 #   SCUTUM_VM_TIMEOUT       seconds before qemu is killed (default 600)
+#   SCUTUM_VM_BOOT_TIMEOUT  seconds from qemu's start to the job's start
+#                           after which the boot counts as hung (default 60)
+#   SCUTUM_VM_BOOT_RETRIES  boots tried again after a hung boot (default 1)
 #   SCUTUM_VM_CPUS          guest CPUs (default 2)
 #   SCUTUM_VM_MEM           guest memory (default 1G)
 #   SCUTUM_VM_SCRATCH_SIZE  ext4 scratch disk at /scratch (sparse; default 4G)
 #   SCUTUM_VM_IODISK_SIZE   raw, unformatted disk for io.max (default 256M)
 #   SCUTUM_VM_APPEND        extra kernel command-line arguments
+#   SCUTUM_VM_QEMU_ARGS     extra qemu arguments (split at blanks)
 #   SCUTUM_VM_VERBOSE=1     also stream the guest console to stderr
 #   SCUTUM_VM_KEEP=1        keep the run directory (console log, ...)
 #   SCUTUM_VM_CACHE         cache directory (default integration/vm/cache)
@@ -56,7 +60,11 @@ if (($# == 0)) || [[ $1 == -h || $1 == --help ]]; then
 	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
 	exit 125
 fi
-[[ $TIMEOUT =~ ^[0-9]+$ ]] || die "SCUTUM_VM_TIMEOUT must be a number of seconds"
+BOOT_TIMEOUT=${SCUTUM_VM_BOOT_TIMEOUT:-60}
+BOOT_RETRIES=${SCUTUM_VM_BOOT_RETRIES:-1}
+for v in TIMEOUT BOOT_TIMEOUT BOOT_RETRIES; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || die "SCUTUM_VM_$v must be a whole number"
+done
 
 # ------------------------------------------------------------ boot artefacts
 [[ -r $CACHE/vm.env ]] || die "the VM is not prepared: run integration/vm/prepare.sh"
@@ -186,28 +194,12 @@ pass_extra=" ${pass_extra//,/ } "
 } >"$CTL/job.sh"
 cp "$VM_DIR/guest/stage2" "$CTL/stage2"
 
-# -------------------------------------------------------------------- disks
-truncate -s "$SCRATCH_SIZE" "$RUN/scratch.img"
-truncate -s "$IODISK_SIZE" "$RUN/io.img"
-
-# ------------------------------------------------- output streams and qemu
-mkfifo "$RUN/stdout" "$RUN/stderr" "$RUN/console"
-cat "$RUN/stdout" &
-readers+=($!)
-cat "$RUN/stderr" >&2 &
-readers+=($!)
-if [[ ${SCUTUM_VM_VERBOSE:-0} == 1 ]]; then
-	tee "$RUN/console.log" <"$RUN/console" >&2 &
-else
-	cat "$RUN/console" >"$RUN/console.log" &
-fi
-readers+=($!)
-
+# ------------------------------------------------------------------- qemu
 append="console=ttyS0 quiet cgroup_no_v1=all panic=-1 ${SCUTUM_VM_APPEND:-}"
 # shellcheck disable=SC2054 # commas belong to qemu options
 qemu=(
 	qemu-system-x86_64
-	-accel tcg,thread=multi -cpu max -smp "$CPUS" -m "$MEM"
+	-machine q35 -accel tcg,thread=multi -cpu max -smp "$CPUS" -m "$MEM"
 	-nodefaults -no-user-config -display none -monitor none -no-reboot -nic none
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$append"
 	-chardev "file,id=con,path=$RUN/console" -serial chardev:con
@@ -222,27 +214,81 @@ qemu=(
 	-device virtio-blk-pci,drive=dio,serial=scutum-io
 	"${qemu_shares[@]}"
 )
-start=$(date +%s%N)
-timeout -k 10 "$TIMEOUT" "${qemu[@]}" </dev/null &
-qpid=$!
-while :; do
-	qrc=0
-	wait "$qpid" || qrc=$?
-	kill -0 "$qpid" 2>/dev/null || break
-done
-qpid=''
-elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+if [[ -n ${SCUTUM_VM_QEMU_ARGS:-} ]]; then
+	read -r -a more <<<"$SCUTUM_VM_QEMU_ARGS"
+	qemu+=("${more[@]}")
+fi
 
-# Unblock readers whose FIFO qemu never opened (qemu failed early), then let
-# them drain: open+close read-write never blocks.
-for f in stdout stderr console; do
-	exec {fd}<>"$RUN/$f"
-	exec {fd}>&-
+# One boot: fresh disks, output FIFOs drained by readers, qemu under
+# timeout. Sets qrc (qemu's or timeout's exit status) and hung=1 when the
+# job had not started BOOT_TIMEOUT seconds after qemu did.
+boot() {
+	local f p deadline
+	rm -f "$CTL/started" "$CTL/status" "$CTL/setup-error" "$RUN"/*.img
+	truncate -s "$SCRATCH_SIZE" "$RUN/scratch.img"
+	truncate -s "$IODISK_SIZE" "$RUN/io.img"
+
+	mkfifo "$RUN/stdout" "$RUN/stderr" "$RUN/console"
+	cat "$RUN/stdout" &
+	readers+=($!)
+	cat "$RUN/stderr" >&2 &
+	readers+=($!)
+	if [[ ${SCUTUM_VM_VERBOSE:-0} == 1 ]]; then
+		tee "$RUN/console.log" <"$RUN/console" >&2 &
+	else
+		cat "$RUN/console" >"$RUN/console.log" &
+	fi
+	readers+=($!)
+
+	timeout -k 10 "$TIMEOUT" "${qemu[@]}" </dev/null &
+	qpid=$!
+	hung=0
+	deadline=$((SECONDS + BOOT_TIMEOUT))
+	while [[ ! -e $CTL/started ]] && ((!interrupted)) && kill -0 "$qpid" 2>/dev/null; do
+		if ((SECONDS >= deadline)); then
+			hung=1
+			kill -TERM "$qpid" 2>/dev/null || true
+			break
+		fi
+		sleep 0.1
+	done
+	while :; do
+		qrc=0
+		wait "$qpid" || qrc=$?
+		kill -0 "$qpid" 2>/dev/null || break
+	done
+	qpid=''
+
+	# Unblock readers whose FIFO qemu never opened (qemu failed early), then
+	# let them drain: opening and closing read-write never blocks.
+	for f in stdout stderr console; do
+		exec {fd}<>"$RUN/$f"
+		exec {fd}>&-
+	done
+	for p in "${readers[@]}"; do
+		wait "$p" || true
+	done
+	readers=()
+	rm -f "$RUN/stdout" "$RUN/stderr" "$RUN/console"
+}
+
+console_tail() {
+	if [[ ${SCUTUM_VM_VERBOSE:-0} != 1 && -s $RUN/console.log ]]; then
+		log "last lines of the guest console:"
+		tail -n 40 "$RUN/console.log" >&2
+	fi
+}
+
+start=$(date +%s%N)
+attempt=0
+while :; do
+	boot
+	((hung && !interrupted && attempt < BOOT_RETRIES)) || break
+	attempt=$((attempt + 1))
+	log "warning: the VM did not start the job within ${BOOT_TIMEOUT} s (SCUTUM_VM_BOOT_TIMEOUT); booting again ($attempt/$BOOT_RETRIES)"
+	console_tail
 done
-for p in "${readers[@]}"; do
-	wait "$p" || true
-done
-readers=()
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 
 if ((interrupted)); then
 	log "interrupted; VM stopped"
@@ -253,7 +299,10 @@ if [[ -r $CTL/status ]]; then
 	[[ ${SCUTUM_VM_VERBOSE:-0} == 1 ]] && log "VM done in ${elapsed_ms} ms, status $rc"
 	exit "$rc"
 fi
-if ((qrc == 124)); then
+if ((hung)); then
+	log "the VM did not start the job within ${BOOT_TIMEOUT} s (SCUTUM_VM_BOOT_TIMEOUT), $((BOOT_RETRIES + 1)) times"
+	rc=125
+elif ((qrc == 124)); then
 	log "timeout: the VM was killed after ${TIMEOUT} s (SCUTUM_VM_TIMEOUT)"
 	rc=124
 else
@@ -261,8 +310,5 @@ else
 	rc=125
 fi
 [[ -r $CTL/setup-error ]] && log "$(<"$CTL/setup-error")"
-if [[ ${SCUTUM_VM_VERBOSE:-0} != 1 && -s $RUN/console.log ]]; then
-	log "last lines of the guest console:"
-	tail -n 40 "$RUN/console.log" >&2
-fi
+console_tail
 exit "$rc"
