@@ -148,7 +148,8 @@ extract_elf() { # vmlinuz out
 	return 1
 }
 
-if [[ ! -e $KDIR/.complete ]]; then
+# .complete records the module list it was extracted for.
+if [[ $(cat "$KDIR/.complete" 2>/dev/null) != "${MODULES[*]}" ]]; then
 	log "extracting $(basename "$DEB")"
 	rm -rf "$KDIR"
 	mkdir -p "$KDIR/modules"
@@ -194,7 +195,7 @@ if [[ ! -e $KDIR/.complete ]]; then
 	done
 	printf '%s\n' "${order[@]}" >"$KDIR/modules/order"
 	rm -rf "$x"
-	touch "$KDIR/.complete"
+	echo "${MODULES[*]}" >"$KDIR/.complete"
 fi
 BOOT_IMAGE=kernel/$KVER/$(cat "$KDIR/boot-image")
 
