@@ -134,8 +134,11 @@ shares=()
 while IFS= read -r p; do
 	p=${p#* } # drop the length prefix used for sorting
 	case $p in
-	/ | /usr | /usr/* | /bin* | /sbin* | /lib* | /proc* | /sys* | /dev* | /.vm*)
-		# /usr, /bin, ... come from the /usr share anyway.
+	/usr | /usr/* | /bin | /bin/* | /sbin | /sbin/* | /lib | /lib/* | /lib64 | /lib64/*)
+		continue # in the guest anyway, through the /usr share
+		;;
+	/ | /tmp | /run | /var | /etc | /scratch | /proc | /proc/* | /sys | /sys/* | /dev | /dev/* | /.vm | /.vm/*)
+		log "warning: not sharing $p (the guest has its own); CMD and data must live in a subdirectory"
 		continue
 		;;
 	*$'\n'*) die "cannot share a path containing a newline: $p" ;;
