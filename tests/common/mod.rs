@@ -219,6 +219,12 @@ impl Runtime {
         Runtime { root: TempDir::new("root"), extra: Vec::new() }
     }
 
+    /// A runtime with runc's semantics (`--policy unconfined`): for tests about mechanisms, not
+    /// about the hardened defaults.
+    pub fn unconfined() -> Runtime {
+        Runtime::with(&["--policy", "unconfined"])
+    }
+
     /// A runtime whose calls all carry these global flags (e.g. `--policy unconfined`).
     pub fn with(flags: &[&str]) -> Runtime {
         let mut r = Runtime::new();
