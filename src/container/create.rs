@@ -119,6 +119,10 @@ pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
 
     let fifo_path = dir.file(FIFO_FILE);
     sfs::mkfifo(&fifo_path, 0o622).map_err(|e| Error::host(format!("create {}", fifo_path.display()), e))?;
+    // World-writable (not readable) whatever the umask: the init may be root of a user
+    // namespace that owns nothing on the host, and only needs to open it for writing.
+    std::fs::set_permissions(&fifo_path, std::os::unix::fs::PermissionsExt::from_mode(0o622))
+        .map_err(|e| Error::host(format!("chmod {}", fifo_path.display()), e))?;
     let fifo = sfs::openat(None, &fifo_path, libc::O_PATH, 0)
         .map_err(|e| Error::host(format!("open {}", fifo_path.display()), e))?;
 
