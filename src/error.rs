@@ -2,12 +2,14 @@
 //! line that names the root cause. A bad config (spec, policy, rootfs config) reads differently
 //! from a failing host (I/O, kernel).
 
-use crate::{console, container, hooks, process, rootfs, seccomp, spec};
+use crate::{console, container, hooks, policy, process, rootfs, seccomp, spec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     Spec(#[from] spec::SpecError),
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
     #[error(transparent)]
     Container(#[from] container::ContainerError),
     #[error(transparent)]

@@ -15,6 +15,7 @@ pub mod error;
 pub mod hooks;
 pub mod init;
 pub mod log;
+pub mod policy;
 pub mod process;
 pub mod rlimits;
 pub mod rootfs;

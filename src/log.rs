@@ -70,7 +70,9 @@ pub fn log(level: Level, msg: &str) {
         }
         return;
     };
-    if level >= Level::Warn {
+    // Errors always reach stderr; warnings go to the log file when there is one (containerd
+    // reads it), else to stderr.
+    if level == Level::Error || (level == Level::Warn && l.file.is_none()) {
         let prefix = if level == Level::Warn { "warning: " } else { "" };
         eprintln!("scutum: {prefix}{msg}");
     }

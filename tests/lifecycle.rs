@@ -91,32 +91,40 @@ fn pid_file_holds_the_init_pid_without_newline() {
     rt.cmd(&["delete", "--force", &id]).ok();
 }
 
-fn trapping_container(rt: &Runtime) -> (String, Bundle) {
+/// A container whose init traps SIGTERM, reporting through a shared host directory (world
+/// writable: under the default policy container root is an unprivileged host uid).
+fn trapping_container(rt: &Runtime) -> (String, Bundle, TempDir) {
     // As pid 1 of its namespace, sh only gets signals it has a handler for.
     let b = Bundle::sh(
-        "trap 'echo TERM > /tmp/got; exit 3' TERM; touch /tmp/ready; while true; do sleep 0.05; done",
+        "trap 'echo TERM > /shared/got; exit 3' TERM; touch /shared/ready; while true; do sleep 0.05; done",
     );
-    b.edit(|c| c["root"]["readonly"] = json!(false));
+    let shared = TempDir::new("shared");
+    std::fs::set_permissions(shared.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    b.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(
+            json!({"destination": "/shared", "type": "bind", "source": shared.path(), "options": ["rbind", "rw"]}),
+        )
+    });
     let id = unique("trap");
     rt.create(&id, &b, &[]).ok();
     rt.cmd(&["start", &id]).ok();
     for _ in 0..500 {
-        if b.rootfs().join("tmp/ready").exists() {
+        if shared.path().join("ready").exists() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    (id, b)
+    (id, b, shared)
 }
 
 #[test]
 fn kill_accepts_names_with_and_without_sig_and_numbers() {
     let rt = Runtime::new();
     for sig in ["TERM", "SIGTERM", "15", "sigterm"] {
-        let (id, b) = trapping_container(&rt);
+        let (id, _b, shared) = trapping_container(&rt);
         rt.cmd(&["kill", &id, sig]).ok();
         rt.wait_status(&id, "stopped");
-        assert_eq!(std::fs::read_to_string(b.rootfs().join("tmp/got")).unwrap(), "TERM\n", "signal {sig}");
+        assert_eq!(std::fs::read_to_string(shared.path().join("got")).unwrap(), "TERM\n", "signal {sig}");
         rt.cmd(&["delete", &id]).ok();
     }
 }
@@ -124,10 +132,10 @@ fn kill_accepts_names_with_and_without_sig_and_numbers() {
 #[test]
 fn kill_defaults_to_sigterm_and_kill_9_stops_anything() {
     let rt = Runtime::new();
-    let (id, b) = trapping_container(&rt);
+    let (id, _b, shared) = trapping_container(&rt);
     rt.cmd(&["kill", &id]).ok();
     rt.wait_status(&id, "stopped");
-    assert!(b.rootfs().join("tmp/got").exists());
+    assert!(shared.path().join("got").exists());
     rt.cmd(&["kill", &id, "KILL"]).fails_with("not running");
     rt.cmd(&["delete", &id]).ok();
 
@@ -306,12 +314,11 @@ fn version_prints_three_lines() {
 
 #[test]
 fn errors_go_to_the_json_log_with_level_and_time() {
+    // Runtime passes --log <root>/scutum.log --log-format json on every call, as the shim does.
     let rt = Runtime::new();
-    let log = rt.root.path().join("log.json");
-    let r = rt.cmd(&["--log", log.to_str().unwrap(), "--log-format", "json", "state", "nope"]);
+    let r = rt.cmd(&["state", "nope"]);
     assert_eq!(r.code, 1);
-    let text = std::fs::read_to_string(&log).unwrap();
-    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let last = rt.log_lines().pop().unwrap();
     assert_eq!(last["level"], "error");
     assert!(last["msg"].as_str().unwrap().contains("container nope does not exist"));
     assert!(last["time"].as_str().unwrap().ends_with('Z'));

@@ -7,6 +7,10 @@ pub struct CheckArgs {
     #[arg(short = 'b', long, default_value = ".")]
     pub bundle: PathBuf,
 
+    /// Policy to check against (overrides the global --policy)
+    #[arg(long)]
+    pub policy: Option<String>,
+
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,

@@ -9,7 +9,7 @@ mod list;
 mod run;
 mod spec;
 
-pub use check::CheckArgs;
+pub use check::{CheckArgs, CheckFormat};
 pub use create::CreateArgs;
 pub use delete::DeleteArgs;
 pub use kill::KillArgs;

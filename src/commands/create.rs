@@ -1,8 +1,11 @@
 use crate::cli::{CreateArgs, GlobalArgs};
 use crate::container::create::{self, Console, CreateOpts, Created};
-use crate::container::validate_id;
+use crate::container::{audit, validate_id};
 use crate::error::{Error, Result};
-use crate::spec;
+use crate::policy::{self, Evaluation, Policy, PolicyError, Severity};
+use crate::{cgroups, log, spec};
+use oci_spec::runtime::Spec;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 pub fn run(g: &GlobalArgs, a: &CreateArgs) -> Result<i32> {
@@ -13,11 +16,12 @@ pub fn run(g: &GlobalArgs, a: &CreateArgs) -> Result<i32> {
 
 /// Paths on the command line are relative to the caller's cwd, as with runc.
 pub fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
+    let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {
         std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
-    }
+    };
+    PathBuf::from("/").join(crate::rootfs::resolve::normalize(&joined))
 }
 
 /// Checks --preserve-fds: every fd it names must be open, or one of our own fds could land in
@@ -31,22 +35,90 @@ fn check_preserved(n: u32) -> Result<()> {
     Ok(())
 }
 
-/// Everything `create` and `run` share: id check, config load and validation, then create.
+/// Loads, validates and evaluates a bundle's config under the host policy: what `create` and
+/// `check` share. Nothing on the host is changed.
+pub fn evaluate_bundle(
+    g: &GlobalArgs,
+    policy_flag: Option<&str>,
+    bundle: &Path,
+) -> Result<(Policy, Evaluation)> {
+    let spec: Spec = spec::load_bundle(bundle).map_err(unknown_capability)?;
+    spec::validate(&spec)?;
+    let host = policy::select::select(policy_flag, &g.root)?;
+    let rootfs = spec::rootfs_path(&spec, bundle);
+    let ctx = policy::select::context(&spec, &rootfs, cgroups::pids_enforceable());
+    let eval = policy::evaluate(&spec, &host, &ctx);
+    Ok((host, eval))
+}
+
+/// oci-spec refuses capability names it does not know while parsing; that is the policy's
+/// SCU-CAP-002, so say it in the policy's words.
+fn unknown_capability(e: spec::SpecError) -> Error {
+    match &e {
+        spec::SpecError::Parse { field, msg, .. } if field.starts_with("process.capabilities") => {
+            let f = policy::Finding::new("SCU-CAP-002", format!("/{}", field.replace('.', "/")), msg.clone());
+            Error::Policy(PolicyError::Refused(format!("refused: {}", f.line())))
+        }
+        _ => e.into(),
+    }
+}
+
+fn finding_ids(eval: &Evaluation) -> Vec<&str> {
+    eval.findings.iter().map(|f| f.rule.as_str()).collect()
+}
+
+/// Everything `create` and `run` share: id check, config load, policy, then create.
 pub fn create_container(g: &GlobalArgs, a: &CreateArgs, console: Console) -> Result<Created> {
     validate_id(&a.id)?;
     check_preserved(a.preserve_fds)?;
     let bundle = absolute(&a.bundle);
-    let spec = spec::load_bundle(&bundle)?;
-    spec::validate(&spec)?;
-    crate::cgroups::check_unsupported(&spec)?;
+    let (host, eval) = evaluate_bundle(g, g.policy.as_deref(), &bundle)?;
+    let audit_entry = |decision: &str, range: serde_json::Value| {
+        json!({"id": a.id, "bundle": bundle, "policy": eval.policy, "decision": decision,
+               "findings": finding_ids(&eval), "uidRange": range})
+    };
+    if eval.refused() {
+        audit::record(&g.root, audit_entry("refused", json!(null)));
+        return Err(PolicyError::Refused(eval.refusal_message()).into());
+    }
+    for f in &eval.findings {
+        match f.severity {
+            Severity::Warn => log::warn(&format!("container {}: {}", a.id, f.line())),
+            _ => log::debug(&format!("container {}: {}", a.id, f.line())),
+        }
+    }
+    cgroups::check_unsupported(&eval.spec)?;
+    let rootfs = spec::rootfs_path(&eval.spec, &bundle);
+    let check = |src: &Path, ro: bool| {
+        if host.refuse {
+            policy::bind_source_refusal(src, ro, &host, &rootfs)
+        } else {
+            None
+        }
+    };
     let opts = CreateOpts {
         root: &g.root,
+        policy: &eval.policy,
+        userns: eval.userns.clone(),
+        uid_pool: Some(host.uid_pool.clone()),
+        bind_check: Some(&check),
         id: &a.id,
-        bundle,
+        bundle: bundle.clone(),
         pid_file: a.pid_file.as_deref().map(absolute),
         console,
         no_pivot: a.no_pivot,
         preserve_fds: a.preserve_fds,
     };
-    create::create(&opts, &spec)
+    match create::create(&opts, eval.spec.clone()) {
+        Ok(c) => {
+            audit::record(&g.root, audit_entry("accepted", json!(c.state.uid_range)));
+            Ok(c)
+        }
+        Err(e) => {
+            let mut entry = audit_entry("failed", json!(null));
+            entry["error"] = json!(e.to_string());
+            audit::record(&g.root, entry);
+            Err(e)
+        }
+    }
 }

@@ -30,3 +30,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Check(a) => check::run(g, &a),
     }
 }
+
+/// The default config `scutum spec` writes (for other modules' unit tests).
+#[cfg(test)]
+pub fn spec_default_for_tests() -> serde_json::Value {
+    spec::default_spec(false)
+}

@@ -3,23 +3,8 @@
 
 use crate::cli::SpecArgs;
 use crate::error::{Error, Result};
+use crate::spec::defaults::{MASKED_PATHS, READONLY_PATHS};
 use serde_json::{json, Value};
-
-pub const MASKED_PATHS: [&str; 10] = [
-    "/proc/acpi",
-    "/proc/asound",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/sys/firmware",
-    "/proc/scsi",
-];
-
-pub const READONLY_PATHS: [&str; 6] =
-    ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", "/sys/fs/cgroup"];
 
 /// The default config; `rootless` maps the caller's ids into a user namespace.
 pub fn default_spec(rootless: bool) -> Value {

@@ -3,15 +3,17 @@
 //! Any failure undoes everything done so far: no state dir, process or mount is left behind.
 
 use super::state::{State, StateDir, CONFIG_FILE, FIFO_FILE};
+use super::uidpool::{self, UidRange};
 use super::Status;
 use crate::error::{Error, Result};
 use crate::init::InitPlan;
+use crate::policy::{UidPool, UsernsPlan};
 use crate::process::namespaces::NsPlan;
 use crate::process::sync::{FromInit, FromParent};
 use crate::process::{self, idmap, Maps, Spawned};
 use crate::sys::{self, fs as sfs};
 use crate::{hooks, log, rootfs, seccomp, spec};
-use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use oci_spec::runtime::{LinuxIdMappingBuilder, LinuxNamespaceType, Spec};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +28,13 @@ pub enum Console {
 
 pub struct CreateOpts<'a> {
     pub root: &'a Path,
+    /// The policy's name, recorded in the state.
+    pub policy: &'a str,
+    /// What the policy asked for the user namespace, and the pool to allocate from.
+    pub userns: UsernsPlan,
+    pub uid_pool: Option<UidPool>,
+    /// The policy's judgement of bind sources by the path they really resolve to.
+    pub bind_check: Option<rootfs::BindCheck<'a>>,
     pub id: &'a str,
     /// Absolute bundle path.
     pub bundle: PathBuf,
@@ -46,11 +55,13 @@ pub struct Created {
 struct Cleanup {
     dir: Option<StateDir>,
     pidfd: Option<OwnedFd>,
+    range: Option<(PathBuf, String, UidRange)>,
 }
 
 impl Cleanup {
     fn disarm(mut self) -> StateDir {
         self.pidfd = None;
+        self.range = None;
         self.dir.take().expect("state dir present until disarmed")
     }
 }
@@ -60,6 +71,9 @@ impl Drop for Cleanup {
         if let Some(p) = self.pidfd.take() {
             let _ = sys::process::pidfd_send_signal(p.as_fd(), libc::SIGKILL);
             let _ = sys::process::wait_pidfd(p.as_fd(), false);
+        }
+        if let Some((root, id, r)) = self.range.take() {
+            uidpool::release(&root, &id, &r);
         }
         if let Some(d) = self.dir.take() {
             let _ = d.remove();
@@ -93,12 +107,34 @@ pub fn hook_state(state: &State, status: Status) -> String {
     .to_string()
 }
 
+/// Maps container ids 0-65535 to the allocated host range.
+fn set_mappings(spec: &mut Spec, r: &UidRange) {
+    let m = LinuxIdMappingBuilder::default()
+        .container_id(0u32)
+        .host_id(r.start)
+        .size(r.size)
+        .build()
+        .expect("all fields set");
+    let linux = spec.linux_mut().as_mut().expect("the policy added a user namespace");
+    linux.set_uid_mappings(Some(vec![m])).set_gid_mappings(Some(vec![m]));
+}
+
 /// Creates the container described by the (already validated and policy-checked) `spec`.
-pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
-    check_console(spec, &opts.console)?;
-    let rootfs_path = spec::rootfs_path(spec, &opts.bundle);
+pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
+    check_console(&spec, &opts.console)?;
+    let rootfs_path = spec::rootfs_path(&spec, &opts.bundle);
     let dir = StateDir::create(opts.root, opts.id)?;
-    let mut guard = Cleanup { dir: Some(dir), pidfd: None };
+    let mut guard = Cleanup { dir: Some(dir), pidfd: None, range: None };
+    let uid_range = match (&opts.uid_pool, opts.userns.allocate) {
+        (Some(pool), true) => {
+            let r = uidpool::allocate(opts.root, opts.id, pool)?;
+            guard.range = Some((opts.root.to_path_buf(), opts.id.to_string(), r));
+            set_mappings(&mut spec, &r);
+            Some(r)
+        }
+        _ => None,
+    };
+    let spec = &spec;
     let dir = guard.dir.as_ref().expect("just set");
 
     let mut state = State {
@@ -113,6 +149,8 @@ pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
         annotations: spec.annotations().clone().unwrap_or_default().into_iter().collect(),
         owner: String::new(),
         cgroup: None,
+        uid_range,
+        policy: opts.policy.to_string(),
     };
     dir.write_atomic(CONFIG_FILE, &serde_json::to_vec(spec).expect("spec serialises"))?;
     dir.save(&state)?;
@@ -128,7 +166,7 @@ pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
 
     let ns = NsPlan::from_spec(spec).map_err(|e| Error::host("prepare namespaces", e))?;
     let user_ns = ns.creates(LinuxNamespaceType::User) || ns.joins_type(LinuxNamespaceType::User);
-    let prepared = rootfs::prepare(spec, &rootfs_path, user_ns)?;
+    let prepared = rootfs::prepare(spec, &rootfs_path, user_ns, opts.bind_check)?;
     let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
         Some(profile) => Some(seccomp::compile(profile)?),
         None => None,
@@ -157,6 +195,9 @@ pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
         process::spawn(&plan, &ns, None, rootfs_dir.as_fd(), maps, proc.as_fd())?;
     guard.pidfd = Some(pidfd);
     let pidfd = guard.pidfd.as_ref().expect("just set");
+    if opts.userns.idmap_rootfs {
+        idmap_rootfs(&prepared, proc.as_fd(), pid, &rootfs_path)?;
+    }
     drop(prepared);
 
     state.pid = pid;
@@ -209,6 +250,29 @@ pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
     // Dropping the state dir releases its lock for `start`.
     drop(guard.disarm());
     Ok(Created { state, pidfd, master })
+}
+
+/// Makes the detached rootfs an idmapped mount through the init's user namespace, so files the
+/// image's root owns appear owned by the container's root. The init attaches it only after
+/// this (it waits for `Mapped`). Where the file system or kernel cannot idmap, create fails:
+/// running with every file owned by "nobody" would be silently wrong.
+fn idmap_rootfs(
+    prepared: &rootfs::Prepared,
+    proc: std::os::fd::BorrowedFd,
+    pid: i32,
+    rootfs: &Path,
+) -> Result<()> {
+    // A magic link inside the verified host procfs: the one place we follow one on purpose.
+    let ns = sfs::openat(Some(proc), Path::new(&format!("{pid}/ns/user")), libc::O_RDONLY, 0)
+        .map_err(|e| Error::host("open the container's user namespace", e))?;
+    sys::mount::set_idmap(prepared.root.as_fd(), ns.as_fd(), true).map_err(|e| {
+        Error::Usage(format!(
+            "root.path: cannot idmap the rootfs {} ({e}): the hardened policy runs every container in its own user namespace \
+             with an idmapped rootfs, which needs a file system and kernel that support idmapped mounts (ext4, xfs, btrfs \
+             since Linux 5.12, overlayfs since 5.19, tmpfs since 6.3); move the bundle or use --policy baseline",
+            rootfs.display()
+        ))
+    })
 }
 
 /// Sends the pty master in exactly one sendmsg carrying one SCM_RIGHTS fd, without waiting for

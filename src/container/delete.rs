@@ -39,6 +39,9 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
         .and_then(|s| s.hooks().as_ref().and_then(|h| h.poststop().clone()))
         .unwrap_or_default();
     dir.remove()?;
+    if let Some(r) = &c.state.uid_range {
+        super::uidpool::release(root, id, r);
+    }
     if !poststop.is_empty() {
         hooks::run_all_warn("poststop", &poststop, &hook_state(&c.state, Status::Stopped));
     }

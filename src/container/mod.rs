@@ -36,6 +36,8 @@ impl ContainerError {
     }
 }
 
+pub mod audit;
 pub mod create;
 pub mod delete;
 pub mod start;
+pub mod uidpool;

@@ -40,6 +40,12 @@ pub struct State {
     /// The container's cgroup directory, when scutum created one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<PathBuf>,
+    /// The host id range allocated for its user namespace (hardened policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid_range: Option<super::uidpool::UidRange>,
+    /// The policy the container was created under.
+    #[serde(default)]
+    pub policy: String,
 }
 
 /// A container's state directory, exclusively locked (flock) for as long as this value lives,

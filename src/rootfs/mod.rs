@@ -94,9 +94,18 @@ pub fn parse_options(i: usize, m: &Mount) -> Result<MountOpts, RootfsError> {
     Ok(o)
 }
 
+/// Judges a bind source by the path it really resolved to and whether the bind is read-only;
+/// `Some(reason)` refuses it (the policy's SCU-MNT-001, applied after symlinks are resolved).
+pub type BindCheck<'a> = &'a dyn Fn(&Path, bool) -> Option<String>;
+
 /// Parent side: clones the rootfs and the bind sources into detached, configured mounts.
 /// `rootfs` has been checked to exist; `user_ns` says whether device nodes must be bound.
-pub fn prepare(spec: &Spec, rootfs: &Path, user_ns: bool) -> Result<Prepared, RootfsError> {
+pub fn prepare(
+    spec: &Spec,
+    rootfs: &Path,
+    user_ns: bool,
+    check: Option<BindCheck>,
+) -> Result<Prepared, RootfsError> {
     let dir =
         sfs::openat(None, rootfs, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0).map_err(|e| {
             let why = match e.raw_os_error() {
@@ -118,7 +127,7 @@ pub fn prepare(spec: &Spec, rootfs: &Path, user_ns: bool) -> Result<Prepared, Ro
     for (i, m) in mounts(spec).iter().enumerate() {
         let o = parse_options(i, m)?;
         binds.push(match o.bind {
-            Some(kind) => Some(prepare_bind(i, m, &o, kind)?),
+            Some(kind) => Some(prepare_bind(i, m, &o, kind, check)?),
             None => None,
         });
     }
@@ -127,13 +136,30 @@ pub fn prepare(spec: &Spec, rootfs: &Path, user_ns: bool) -> Result<Prepared, Ro
     Ok(Prepared { root, binds, host_devices })
 }
 
-fn prepare_bind(i: usize, m: &Mount, o: &MountOpts, kind: BindKind) -> Result<PreparedBind, RootfsError> {
+fn prepare_bind(
+    i: usize,
+    m: &Mount,
+    o: &MountOpts,
+    kind: BindKind,
+    check: Option<BindCheck>,
+) -> Result<PreparedBind, RootfsError> {
     let src = m.source().clone().unwrap_or_default();
     let field = format!("mounts[{i}].source");
     let fd = sfs::openat(None, &src, libc::O_PATH, 0)
         .map_err(|e| RootfsError::config(&field, format!("{}: {e}", src.display())))?;
     let real_source = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)))
         .map_err(|e| RootfsError::io("resolve", &src, e))?;
+    let readonly = (o.set | o.rec_set) & smount::MOUNT_ATTR_RDONLY != 0;
+    if let Some(why) = check.and_then(|c| c(&real_source, readonly)) {
+        return Err(RootfsError::config(
+            field,
+            format!(
+                "refused by policy: SCU-MNT-001: {why} ({} resolves to {})",
+                src.display(),
+                real_source.display()
+            ),
+        ));
+    }
     let is_dir = sfs::fstat(fd.as_fd()).map_err(|e| RootfsError::io("stat", &src, e))?.st_mode & libc::S_IFMT
         == libc::S_IFDIR;
     let rec = if kind == BindKind::Rbind { smount::AT_RECURSIVE } else { 0 };

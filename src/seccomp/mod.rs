@@ -21,3 +21,13 @@ impl Filter {
 pub fn compile(_profile: &LinuxSeccomp) -> Result<Filter, SeccompError> {
     Err(SeccompError::Unsupported)
 }
+
+/// Whether this build can install seccomp filters.
+pub fn supported() -> bool {
+    false
+}
+
+/// scutum's default profile (not written yet; only called when [`supported`]).
+pub fn default_profile() -> LinuxSeccomp {
+    LinuxSeccomp::default()
+}

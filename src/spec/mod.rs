@@ -1,6 +1,7 @@
 //! Loading config.json (and exec's process.json) into oci-spec types, and validating its
 //! shape before anything acts on it. Every error names the JSON field it is about.
 
+pub mod defaults;
 mod validate;
 
 pub use validate::validate;

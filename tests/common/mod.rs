@@ -232,10 +232,29 @@ impl Runtime {
         r
     }
 
+    /// Every call logs to `<root>/scutum.log` in JSON, as containerd's shim does.
     pub fn command(&self) -> Command {
         let mut c = Command::new(scutum());
-        c.arg("--root").arg(self.root.path()).args(&self.extra);
+        c.arg("--root")
+            .arg(self.root.path())
+            .arg("--log")
+            .arg(self.log_path())
+            .args(["--log-format", "json"]);
+        c.args(&self.extra);
         c
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.root.path().join("scutum.log")
+    }
+
+    /// The JSON lines of the log.
+    pub fn log_lines(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.log_path())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     pub fn cmd(&self, args: &[&str]) -> Run {
@@ -288,14 +307,21 @@ impl Runtime {
     }
 
     /// Polls `state` until `status` (at most ~10 s; the container runs on its own schedule).
+    /// A container that does not exist yet (a `run` still starting) is waited for too.
     pub fn wait_status(&self, id: &str, status: &str) {
+        let mut last = String::new();
         for _ in 0..1000 {
-            if self.status(id) == status {
-                return;
+            let r = self.cmd(&["state", id]);
+            if r.code == 0 {
+                let v: Value = serde_json::from_str(&r.stdout).unwrap();
+                last = v["status"].as_str().unwrap_or_default().to_string();
+                if last == status {
+                    return;
+                }
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        panic!("container {id} never became {status}; it is {}", self.status(id));
+        panic!("container {id} never became {status}; it is {last:?}");
     }
 
     pub fn ids(&self) -> Vec<String> {
@@ -303,6 +329,7 @@ impl Runtime {
             .map(|d| {
                 d.filter_map(|e| e.ok())
                     .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with('@'))
                     .map(|e| e.file_name().to_string_lossy().into_owned())
                     .collect()
             })
