@@ -4,6 +4,7 @@
 mod check;
 mod create;
 mod delete;
+mod exec;
 mod kill;
 mod list;
 mod run;
@@ -12,6 +13,7 @@ mod spec;
 pub use check::{CheckArgs, CheckFormat};
 pub use create::CreateArgs;
 pub use delete::DeleteArgs;
+pub use exec::ExecArgs;
 pub use kill::KillArgs;
 pub use list::{ListArgs, ListFormat};
 pub use run::RunArgs;
@@ -90,6 +92,8 @@ pub enum Command {
     Run(RunArgs),
     /// Print a container's state as JSON
     State(IdArg),
+    /// Run a new process inside a container
+    Exec(ExecArgs),
     /// Send a signal to a container's init (or all its processes)
     Kill(KillArgs),
     /// Delete a stopped container (--force kills it first)

@@ -3,6 +3,7 @@
 mod check;
 mod create;
 mod delete;
+mod exec;
 mod features;
 mod kill;
 mod list;
@@ -22,6 +23,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Start(a) => start::run(g, &a.id),
         Command::Run(a) => run::run(g, &a),
         Command::State(a) => state::run(g, &a.id),
+        Command::Exec(a) => exec::run(g, &a),
         Command::Kill(a) => kill::run(g, &a),
         Command::Delete(a) => delete::run(g, &a),
         Command::List(a) => list::run(g, &a),

@@ -277,7 +277,7 @@ fn idmap_rootfs(
 
 /// Sends the pty master in exactly one sendmsg carrying one SCM_RIGHTS fd, without waiting for
 /// a reply (what containerd's shim and `recvtty` expect).
-fn send_console(path: &Path, master: &OwnedFd) -> Result<()> {
+pub fn send_console(path: &Path, master: &OwnedFd) -> Result<()> {
     let sock = sys::socket::connect_unix(path)
         .map_err(|e| Error::host(format!("connect to --console-socket {}", path.display()), e))?;
     sys::socket::send_with_fds(sock.as_fd(), b"/dev/ptmx", &[master.as_fd()])

@@ -39,5 +39,6 @@ impl ContainerError {
 pub mod audit;
 pub mod create;
 pub mod delete;
+pub mod exec;
 pub mod start;
 pub mod uidpool;

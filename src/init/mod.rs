@@ -18,6 +18,7 @@
 //! it receives are detached mounts, closed on exec like every fd of ours (CVE-2024-21626).
 
 mod exec;
+pub mod join;
 
 pub use exec::lookup_env;
 

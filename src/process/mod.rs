@@ -1,6 +1,7 @@
 //! Creating the container's init: clone3 straight into its namespaces and cgroup, with a
 //! pidfd, plus the parent<->init sync channel and uid/gid mapping.
 
+pub mod foreground;
 pub mod idmap;
 pub mod namespaces;
 pub mod sync;

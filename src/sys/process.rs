@@ -48,7 +48,8 @@ pub fn clone3(flags: u64, cgroup: Option<BorrowedFd>) -> io::Result<Forked> {
     let mut args = CloneArgs {
         flags: flags | CLONE_PIDFD | if cgroup.is_some() { CLONE_INTO_CGROUP } else { 0 },
         pidfd: &mut pidfd as *mut RawFd as u64,
-        exit_signal: libc::SIGCHLD as u64,
+        // With CLONE_PARENT the kernel requires 0 here and takes our own exit signal instead.
+        exit_signal: if flags & libc::CLONE_PARENT as u64 != 0 { 0 } else { libc::SIGCHLD as u64 },
         cgroup: cgroup.map_or(0, |c| c.as_raw_fd() as u64),
         ..Default::default()
     };
