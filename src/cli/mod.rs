@@ -93,7 +93,7 @@ pub enum Command {
     /// Print a container's state as JSON
     State(IdArg),
     /// Run a new process inside a container
-    Exec(ExecArgs),
+    Exec(Box<ExecArgs>),
     /// Send a signal to a container's init (or all its processes)
     Kill(KillArgs),
     /// Delete a stopped container (--force kills it first)

@@ -109,33 +109,33 @@ pub fn exec(c: &Container, spec: &Spec, process: &Process, o: &ExecOpts) -> Resu
     }
 }
 
-/// Receives the process's pid (from the middle process), then its terminal and any error
-/// until execve closes the channel.
+/// Receives, in whatever order they come, the process's pid (from the middle process), its
+/// terminal and any error, until execve closes the last copy of the channel.
 fn collect(chan: &Channel, middle: &OwnedFd, o: &ExecOpts) -> Result<(i32, OwnedFd, Option<OwnedFd>)> {
-    let pid = match chan.recv::<FromInit>() {
-        Ok(Some((FromInit::Init { pid }, _))) => pid,
-        Ok(Some((FromInit::Error(m), _))) => return Err(Error::Usage(m)),
-        _ => {
-            let e = sys::process::wait_pidfd(middle.as_fd(), false);
-            return Err(Error::Usage(format!("exec: the joining process died ({e:?})")));
-        }
-    };
-    let pidfd =
-        sys::process::pidfd_open(pid).map_err(|e| Error::host("open a pidfd for the exec'd process", e))?;
+    let mut pid = None;
     let mut master = None;
     loop {
         match chan.recv::<FromInit>() {
+            Ok(Some((FromInit::Init { pid: p }, _))) => pid = Some(p),
             Ok(Some((FromInit::Ready, mut fds))) => master = fds.pop(),
             Ok(Some((FromInit::Error(m), _))) => {
-                let _ = sys::process::wait_pidfd(pidfd.as_fd(), false);
+                if let Some(p) = pid {
+                    let _ = sys::process::waitpid(p);
+                }
                 return Err(Error::Usage(m));
             }
             Ok(Some((other, _))) => return Err(Error::Usage(format!("exec: unexpected message {other:?}"))),
-            // EOF: execve succeeded and closed the channel (it is close-on-exec).
+            // EOF: the middle process exited and execve closed the process's copy.
             Ok(None) => break,
             Err(e) => return Err(Error::host("sync with the exec'd process", e)),
         }
     }
+    let Some(pid) = pid else {
+        let e = sys::process::wait_pidfd(middle.as_fd(), false);
+        return Err(Error::Usage(format!("exec: the joining process died ({e:?})")));
+    };
+    let pidfd =
+        sys::process::pidfd_open(pid).map_err(|e| Error::host("open a pidfd for the exec'd process", e))?;
     let master = match (&o.console, master) {
         (Console::Socket(path), Some(m)) => {
             super::create::send_console(path, &m)?;
