@@ -20,6 +20,11 @@ fn magic_link_error(field: &str, p: &Path) -> String {
 /// always inside the container, and refused if it goes through a /proc magic link such as
 /// /proc/self/fd/N, which could point at a host directory (CVE-2024-21626).
 pub fn enter_cwd(root: BorrowedFd, cwd: &Path) -> Result<OwnedFd, String> {
+    // Whatever is under /proc is the kernel's, not the image's: never a working directory,
+    // even when the magic link itself is gone (a closed fd) and the lookup says ENOENT.
+    if resolve::normalize(cwd).starts_with("proc") {
+        return Err(magic_link_error("process.cwd", cwd));
+    }
     let fd = match resolve::open(root, cwd, libc::O_DIRECTORY) {
         Ok(fd) => fd,
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => resolve::create(root, cwd, Kind::Dir)
