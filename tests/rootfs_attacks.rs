@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use serde_json::json;
 use std::os::unix::fs::symlink;
-use std::path::Path;
 
 /// A file outside any rootfs whose content must never change.
 struct Bait {
@@ -19,9 +18,6 @@ impl Bait {
         let dir = TempDir::new("bait");
         std::fs::write(dir.path().join("file"), "original bait content\n").unwrap();
         Bait { dir }
-    }
-    fn file(&self) -> std::path::PathBuf {
-        self.dir.path().join("file")
     }
     fn digest(&self) -> Vec<(String, Vec<u8>)> {
         let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.dir.path())

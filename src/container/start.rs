@@ -46,6 +46,8 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     if n != 1 {
         return Err(Error::Usage(format!("container {id}: the init exited before it could start")));
     }
+    // End of file: the init's execve closed its end, the user's program is running.
+    let _ = sys::signal::poll_readable(&[fifo.as_fd()], -1);
     let _ = std::fs::remove_file(&fifo_path);
     c.state.status = Status::Running;
     dir.save(&c.state)?;

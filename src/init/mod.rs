@@ -84,7 +84,7 @@ pub fn run(plan: &InitPlan, ns: &NsPlan, chan: Channel, joins_done: bool) -> ! {
         }
     };
     drop(chan);
-    if let Err(msg) = wait_for_start(plan, &ready).and_then(|()| finish(plan, &ready)) {
+    if let Err(msg) = wait_for_start(plan, &ready).and_then(|fifo| finish(plan, &ready, fifo)) {
         // After `create` returned there is no parent to report to: the container's stderr
         // is the only place a failure can still be seen.
         eprintln!("scutum: container init: {msg}");
@@ -210,14 +210,17 @@ fn write_sysctls(spec: &Spec, proc: BorrowedFd) -> Result<(), String> {
 }
 
 /// Blocks until `start` opens the exec fifo, then tells it we are going.
-fn wait_for_start(plan: &InitPlan, ready: &Ready) -> Result<(), String> {
-    let w = sfs::reopen(ready.proc.as_fd(), plan.fifo.as_fd(), libc::O_WRONLY)
-        .map_err(|e| format!("cannot open the exec fifo: {e}"))?;
-    sfs::write_all(&w, b"0").map_err(|e| format!("cannot write the exec fifo: {e}"))
+/// Blocks until `start` opens the exec fifo for reading; returns our (close-on-exec) write end.
+fn wait_for_start(plan: &InitPlan, ready: &Ready) -> Result<OwnedFd, String> {
+    sfs::reopen(ready.proc.as_fd(), plan.fifo.as_fd(), libc::O_WRONLY)
+        .map_err(|e| format!("cannot open the exec fifo: {e}"))
 }
 
-/// From startContainer hooks to execve. Returns only on failure.
-fn finish(plan: &InitPlan, ready: &Ready) -> Result<(), String> {
+/// From startContainer hooks to execve. Returns only on failure. `start` reads one byte from
+/// the exec fifo once everything but seccomp is done, then waits for end-of-file, which comes
+/// when execve closes `fifo`: so `start` returns (and runs poststart hooks) only after the
+/// user's program is executing, as the runtime spec orders it.
+fn finish(plan: &InitPlan, ready: &Ready, fifo: OwnedFd) -> Result<(), String> {
     let spec = plan.spec;
     let process = spec.process().as_ref().expect("validated");
     let start = spec.hooks().as_ref().and_then(|h| h.start_container().as_deref()).unwrap_or_default();
@@ -233,6 +236,7 @@ fn finish(plan: &InitPlan, ready: &Ready) -> Result<(), String> {
     sys::signal::reset_dispositions();
     sys::signal::set_mask(&sys::signal::SigSet::empty())
         .map_err(|e| format!("cannot reset the signal mask: {e}"))?;
+    sfs::write_all(&fifo, b"0").map_err(|e| format!("cannot write the exec fifo: {e}"))?;
     // Seccomp last: the filter may deny the very calls above (capset, setuid, prctl).
     if let Some(f) = &plan.seccomp {
         f.install().map_err(|e| format!("cannot install the seccomp filter: {e}"))?;
