@@ -249,3 +249,44 @@ fn a_failing_create_hook_fails_create_and_cleans_up() {
     assert_eq!(host_snapshot(), before);
     assert!(processes_with(&id).is_empty());
 }
+
+#[test]
+fn idmapped_bind_mounts_map_file_owners() {
+    let vol = TempDir::new("idmap");
+    std::fs::write(vol.path().join("rootfile"), "x").unwrap();
+    std::os::unix::fs::chown(vol.path().join("rootfile"), Some(0), Some(0)).unwrap();
+    // Without a user namespace: host uid 0 on disk shows as 3000.
+    let b = Bundle::sh("stat -c '%u:%g' /vol/rootfile");
+    b.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(
+            json!({"destination": "/vol", "type": "bind", "source": vol.path(),
+            "options": ["rbind", "idmap"],
+            "uidMappings": [{"containerID": 0, "hostID": 3000, "size": 1000}],
+            "gidMappings": [{"containerID": 0, "hostID": 4000, "size": 1000}]}),
+        )
+    });
+    assert_eq!(output_of(&b), "3000:4000\n");
+    // The Kubernetes case: the mount maps through the same range as the container's user
+    // namespace, so files the host's root owns are the container root's.
+    let b = Bundle::sh("stat -c '%u:%g' /vol/rootfile; touch /vol/made-inside");
+    // The rootfs is not idmapped here: its mount point must exist, container root cannot
+    // create it in a directory the host's root owns.
+    std::fs::create_dir(b.rootfs().join("vol")).unwrap();
+    let map = json!([{"containerID": 0, "hostID": 300000, "size": 65536}]);
+    b.edit(|c| {
+        c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+        c["linux"]["uidMappings"] = map.clone();
+        c["linux"]["gidMappings"] = map.clone();
+        c["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"destination": "/vol", "type": "bind", "source": vol.path(),
+            "options": ["rbind", "idmap"], "uidMappings": map, "gidMappings": map}))
+    });
+    assert_eq!(output_of(&b), "0:0\n");
+    let meta = std::fs::metadata(vol.path().join("made-inside")).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0, "written through the idmap as host root's");
+    let f = Runtime::new().cmd(&["features"]).ok().stdout;
+    let v: serde_json::Value = serde_json::from_str(&f).unwrap();
+    assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], true);
+}

@@ -52,6 +52,37 @@ pub fn write_maps(
         .map_err(|e| io::Error::new(e.kind(), format!("cannot write gid_map: {e}")))
 }
 
+/// A user namespace with exactly these maps, for idmapping a mount through it: a child is
+/// cloned into a new user namespace and parked, the maps are written, its namespace is opened,
+/// and the child is let go. The returned fd keeps the namespace alive.
+pub fn userns_with(
+    proc: BorrowedFd,
+    uids: &[LinuxIdMapping],
+    gids: &[LinuxIdMapping],
+) -> io::Result<OwnedFd> {
+    let (ours, theirs) = sys::socket::seqpacket_pair()?;
+    match sys::process::clone3(libc::CLONE_NEWUSER as u64, None)? {
+        sys::process::Forked::Child => {
+            drop(ours);
+            // Parked until the parent closes its end; then gone without touching anything.
+            let mut b = [0u8; 1];
+            let _ = sys::fs::read(&theirs, &mut b);
+            sys::process::exit_now(0)
+        }
+        sys::process::Forked::Parent { pid, pidfd } => {
+            drop(theirs);
+            let result = write_maps(proc, pid, uids, gids).and_then(|()| {
+                sys::fs::openat(Some(proc), Path::new(&format!("{pid}/ns/user")), libc::O_RDONLY, 0)
+            });
+            drop(ours);
+            if let Some(p) = pidfd {
+                let _ = sys::process::wait_pidfd(p.as_fd(), false);
+            }
+            result
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -176,7 +176,48 @@ fn prepare_bind(
         smount::setattr(tree.as_fd(), o.rec_set, o.rec_clear, true)
             .map_err(|e| RootfsError::io("apply recursive mount options to", &src, e))?;
     }
+    idmap_bind(i, m, o, kind, tree.as_fd())?;
     Ok(PreparedBind { tree, is_dir, real_source })
+}
+
+/// An idmapped bind (runtime-spec 1.2 `uidMappings`/`gidMappings` with `idmap`/`ridmap`): the
+/// detached tree is mapped through a user namespace holding exactly the mount's mappings, so
+/// a file the source's uid `containerID + n` owns appears owned by `hostID + n`.
+fn idmap_bind(
+    i: usize,
+    m: &Mount,
+    o: &MountOpts,
+    kind: BindKind,
+    tree: BorrowedFd,
+) -> Result<(), RootfsError> {
+    let uids = m.uid_mappings().as_deref().unwrap_or_default();
+    let gids = m.gid_mappings().as_deref().unwrap_or_default();
+    if o.idmap.is_none() && uids.is_empty() && gids.is_empty() {
+        return Ok(());
+    }
+    if uids.is_empty() || gids.is_empty() {
+        return Err(RootfsError::config(
+            format!("mounts[{i}]"),
+            "an idmapped mount needs both uidMappings and gidMappings",
+        ));
+    }
+    let recursive = match o.idmap {
+        Some(options::IdmapKind::Ridmap) => true,
+        Some(options::IdmapKind::Idmap) => false,
+        None => kind == BindKind::Rbind,
+    };
+    let proc = crate::process::idmap::host_proc().map_err(|e| RootfsError::io("open", "/proc", e))?;
+    let ns = crate::process::idmap::userns_with(proc.as_fd(), uids, gids)
+        .map_err(|e| RootfsError::io("create a user namespace for", format!("mounts[{i}]"), e))?;
+    smount::set_idmap(tree, ns.as_fd(), recursive).map_err(|e| {
+        RootfsError::config(
+            format!("mounts[{i}]"),
+            format!(
+                "cannot idmap {}: {e} (the file system may not support idmapped mounts)",
+                m.destination().display()
+            ),
+        )
+    })
 }
 
 /// What the child needs to know besides the spec.

@@ -14,10 +14,20 @@ pub struct MountOpts {
     pub rec_set: u64,
     pub rec_clear: u64,
     pub bind: Option<BindKind>,
+    /// `idmap` / `ridmap`: an idmapped bind through the mount's uid/gid mappings.
+    pub idmap: Option<IdmapKind>,
     /// MS_PRIVATE, MS_SLAVE, MS_SHARED or MS_UNBINDABLE, and whether recursive.
     pub propagation: Option<(u64, bool)>,
     /// Options for the file system itself (fsconfig): `mode=755`, `newinstance`, `sync`...
     pub data: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdmapKind {
+    /// The mount itself only.
+    Idmap,
+    /// The mount and its submounts.
+    Ridmap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,8 +120,7 @@ const IGNORED: &[&str] =
 
 /// Options we know and deliberately do not implement: they fail clearly instead of being
 /// silently dropped.
-const UNSUPPORTED: &[&str] =
-    &["tmpcopyup", "idmap", "ridmap", "copy-symlink", "src-nofollow", "dest-nofollow"];
+const UNSUPPORTED: &[&str] = &["tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow"];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("mount option {0:?} is not supported")]
@@ -132,6 +141,10 @@ pub fn parse(options: &[String]) -> Result<MountOpts, UnsupportedOption> {
             o.bind = Some(BindKind::Bind);
         } else if name == "rbind" {
             o.bind = Some(BindKind::Rbind);
+        } else if name == "idmap" {
+            o.idmap = Some(IdmapKind::Idmap);
+        } else if name == "ridmap" {
+            o.idmap = Some(IdmapKind::Ridmap);
         } else if IGNORED.contains(&name) {
             continue;
         } else if UNSUPPORTED.contains(&name) {
@@ -174,7 +187,7 @@ pub fn known_options() -> Vec<String> {
     let mut v: Vec<String> = attrs.iter().map(|s| s.to_string()).collect();
     v.extend(attrs.iter().map(|s| format!("r{s}")));
     v.extend(props.iter().map(|s| s.to_string()));
-    v.extend(["bind", "rbind"].iter().map(|s| s.to_string()));
+    v.extend(["bind", "rbind", "idmap", "ridmap"].iter().map(|s| s.to_string()));
     v.extend(IGNORED.iter().map(|s| s.to_string()));
     v
 }
