@@ -10,7 +10,9 @@
 //! 6. tell the parent we are ready and block on the exec fifo until `start`;
 //! 7. startContainer hooks; rlimits; bounding set; user and groups; capabilities; umask;
 //!    no_new_privs; fds >= 3 (except preserved ones) close-on-exec; signal state reset;
-//!    seccomp last (it could block the calls before it); execve.
+//!    seccomp last (it could block the calls before it); execve. Without no_new_privs the
+//!    seccomp filter goes in before the bounding set is dropped instead: installing it then
+//!    takes CAP_SYS_ADMIN.
 //!
 //! The process is non-dumpable from clone to execve (inherited from the parent), so nothing in
 //! the container can ptrace it or open its /proc/<pid>/exe, fds or memory (CVE-2016-9962,
@@ -208,6 +210,13 @@ fn write_sysctls(spec: &Spec, proc: BorrowedFd) -> Result<(), String> {
     Ok(())
 }
 
+fn install_seccomp(plan: &InitPlan) -> Result<(), String> {
+    match &plan.seccomp {
+        Some(f) => f.install().map_err(|e| format!("cannot install the seccomp filter: {e}")),
+        None => Ok(()),
+    }
+}
+
 /// Blocks until `start` opens the exec fifo, then tells it we are going.
 fn wait_for_start(plan: &InitPlan, ready: &Ready) -> Result<(), String> {
     let w = sfs::reopen(ready.proc.as_fd(), plan.fifo.as_fd(), libc::O_WRONLY)
@@ -223,9 +232,17 @@ fn finish(plan: &InitPlan, ready: &Ready) -> Result<(), String> {
     crate::hooks::run_all("startContainer", start, &ready.state).map_err(|e| e.to_string())?;
     crate::rlimits::apply(process.rlimits().as_deref().unwrap_or_default())
         .map_err(|e| format!("process.rlimits: {e}"))?;
+    let no_new_privs = process.no_new_privileges().unwrap_or(false);
+    // Without no_new_privs the kernel installs a seccomp filter only for a caller with
+    // CAP_SYS_ADMIN in its user namespace, which we are about to drop: install it now, while
+    // still privileged (as runc does). The calls that follow (capset, setuid, prctl) then
+    // have to pass the filter, as they do under any sensible profile.
+    if !no_new_privs {
+        install_seccomp(plan)?;
+    }
     exec::drop_privileges(process)?;
     sfs::umask(process.user().umask().unwrap_or(0o022));
-    if process.no_new_privileges().unwrap_or(false) {
+    if no_new_privs {
         sys::process::set_no_new_privs().map_err(|e| format!("cannot set no_new_privs: {e}"))?;
     }
     exec::prepare_fds(plan.preserve_fds)?;
@@ -233,8 +250,8 @@ fn finish(plan: &InitPlan, ready: &Ready) -> Result<(), String> {
     sys::signal::set_mask(&sys::signal::SigSet::empty())
         .map_err(|e| format!("cannot reset the signal mask: {e}"))?;
     // Seccomp last: the filter may deny the very calls above (capset, setuid, prctl).
-    if let Some(f) = &plan.seccomp {
-        f.install().map_err(|e| format!("cannot install the seccomp filter: {e}"))?;
+    if no_new_privs {
+        install_seccomp(plan)?;
     }
     let err = sys::process::execve(&ready.exe, &ready.argv, &ready.envp);
     Err(format!("exec {:?}: {err}", ready.exe))
