@@ -100,15 +100,6 @@ impl Filter {
         }
         Ok(())
     }
-
-    /// How many filters the stack has.
-    pub fn len(&self) -> usize {
-        self.programs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.programs.is_empty()
-    }
 }
 
 /// Compiles `profile` for the native architecture.
