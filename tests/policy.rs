@@ -65,6 +65,7 @@ fn a_runc_spec_bundle_runs_hardened_under_the_default_policy() {
     assert_eq!(bnd & !CEILING, 0, "CapBnd {bnd:x} beyond the ceiling");
     assert_eq!(bnd & (1 << 13), 0, "NET_RAW survived");
     assert_eq!(field(&r.stdout, "NoNewPrivs:"), "1");
+    assert_eq!(field(&r.stdout, "Seccomp:"), "2", "the default seccomp profile is not installed");
     assert!(r.stdout.contains("Read-only file system"), "{}", r.stdout);
     assert!(r.stdout.contains("tmp-writable"));
     assert!(

@@ -123,6 +123,12 @@ fn set_mappings(spec: &mut Spec, r: &UidRange) {
 pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
     check_console(&spec, &opts.console)?;
     let rootfs_path = spec::rootfs_path(&spec, &opts.bundle);
+    // Compiled before the first side effect: a profile that cannot be translated is a config
+    // error, and leaves nothing behind.
+    let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+        Some(profile) => Some(seccomp::compile(profile)?),
+        None => None,
+    };
     let dir = StateDir::create(opts.root, opts.id)?;
     let mut guard = Cleanup { dir: Some(dir), pidfd: None, range: None };
     let uid_range = match (&opts.uid_pool, opts.userns.allocate) {
@@ -167,10 +173,6 @@ pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
     let ns = NsPlan::from_spec(spec).map_err(|e| Error::host("prepare namespaces", e))?;
     let user_ns = ns.creates(LinuxNamespaceType::User) || ns.joins_type(LinuxNamespaceType::User);
     let prepared = rootfs::prepare(spec, &rootfs_path, user_ns, opts.bind_check)?;
-    let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
-        Some(profile) => Some(seccomp::compile(profile)?),
-        None => None,
-    };
     let rootfs_dir = sfs::openat(None, &rootfs_path, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0)
         .map_err(|e| Error::host(format!("open {}", rootfs_path.display()), e))?;
     let proc = idmap::host_proc().map_err(|e| Error::host("open /proc", e))?;

@@ -128,6 +128,54 @@ pub fn prepare_fds(preserve: u32) -> Result<(), String> {
     sfs::cloexec_from(3 + preserve).map_err(|e| format!("cannot mark fds close-on-exec: {e}"))
 }
 
+/// The steps from rlimits to execve that the container's init and every `exec`'d process
+/// share, in this order: rlimits; seccomp now if no_new_privs is off (the kernel only lets a
+/// caller with CAP_SYS_ADMIN in its user namespace install a filter without no_new_privs, and
+/// we are about to drop it; as runc does); bounding set, user, capabilities; umask;
+/// no_new_privs; fds; signal state; `last_word` (the init tells `start` through the exec
+/// fifo); seccomp last otherwise (the filter may deny the calls before it); execve.
+/// Returns only on failure.
+pub fn finish(
+    p: &Process,
+    preserve_fds: u32,
+    seccomp: Option<&crate::seccomp::Filter>,
+    program: (&CString, &[CString], &[CString]),
+    last_word: impl FnOnce() -> Result<(), String>,
+) -> String {
+    let install = || match seccomp {
+        Some(f) => f.install().map_err(|e| format!("cannot install the seccomp filter: {e}")),
+        None => Ok(()),
+    };
+    let nnp = p.no_new_privileges().unwrap_or(false);
+    let steps = || -> Result<(), String> {
+        crate::rlimits::apply(p.rlimits().as_deref().unwrap_or_default())
+            .map_err(|e| format!("process.rlimits: {e}"))?;
+        if !nnp {
+            install()?;
+        }
+        drop_privileges(p)?;
+        sfs::umask(p.user().umask().unwrap_or(0o022));
+        if nnp {
+            sys::process::set_no_new_privs().map_err(|e| format!("cannot set no_new_privs: {e}"))?;
+        }
+        prepare_fds(preserve_fds)?;
+        sys::signal::reset_dispositions();
+        sys::signal::set_mask(&sys::signal::SigSet::empty())
+            .map_err(|e| format!("cannot reset the signal mask: {e}"))?;
+        last_word()?;
+        if nnp {
+            install()?;
+        }
+        Ok(())
+    };
+    if let Err(e) = steps() {
+        return e;
+    }
+    let (exe, argv, envp) = program;
+    let err = sys::process::execve(exe, argv, envp);
+    format!("exec {exe:?}: {err}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

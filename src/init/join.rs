@@ -76,28 +76,6 @@ fn terminal(root: BorrowedFd, p: &Process) -> Result<OwnedFd, String> {
 
 /// Returns only on failure.
 fn finish(plan: &JoinPlan, ready: &Prepared) -> String {
-    let p = plan.process;
-    let steps = || -> Result<(), String> {
-        crate::rlimits::apply(p.rlimits().as_deref().unwrap_or_default())
-            .map_err(|e| format!("process.rlimits: {e}"))?;
-        exec::drop_privileges(p)?;
-        sfs::umask(p.user().umask().unwrap_or(0o022));
-        if p.no_new_privileges().unwrap_or(false) {
-            sys::process::set_no_new_privs().map_err(|e| format!("cannot set no_new_privs: {e}"))?;
-        }
-        exec::prepare_fds(plan.preserve_fds)?;
-        sys::signal::reset_dispositions();
-        sys::signal::set_mask(&sys::signal::SigSet::empty())
-            .map_err(|e| format!("cannot reset the signal mask: {e}"))?;
-        // Seccomp last: the filter may deny the very calls above.
-        if let Some(f) = plan.seccomp {
-            f.install().map_err(|e| format!("cannot install the seccomp filter: {e}"))?;
-        }
-        Ok(())
-    };
-    if let Err(e) = steps() {
-        return e;
-    }
-    let err = sys::process::execve(&ready.exe, &ready.argv, &ready.envp);
-    format!("exec {:?}: {err}", ready.exe)
+    let program = (&ready.exe, ready.argv.as_slice(), ready.envp.as_slice());
+    exec::finish(plan.process, plan.preserve_fds, plan.seccomp, program, || Ok(()))
 }

@@ -10,7 +10,9 @@
 //! 6. tell the parent we are ready and block on the exec fifo until `start`;
 //! 7. startContainer hooks; rlimits; bounding set; user and groups; capabilities; umask;
 //!    no_new_privs; fds >= 3 (except preserved ones) close-on-exec; signal state reset;
-//!    seccomp last (it could block the calls before it); execve.
+//!    seccomp last (it could block the calls before it); execve. Without no_new_privs the
+//!    seccomp filter goes in before the bounding set is dropped instead: installing it then
+//!    takes CAP_SYS_ADMIN.
 //!
 //! The process is non-dumpable from clone to execve (inherited from the parent), so nothing in
 //! the container can ptrace it or open its /proc/<pid>/exe, fds or memory (CVE-2016-9962,
@@ -225,22 +227,7 @@ fn finish(plan: &InitPlan, ready: &Ready, fifo: OwnedFd) -> Result<(), String> {
     let process = spec.process().as_ref().expect("validated");
     let start = spec.hooks().as_ref().and_then(|h| h.start_container().as_deref()).unwrap_or_default();
     crate::hooks::run_all("startContainer", start, &ready.state).map_err(|e| e.to_string())?;
-    crate::rlimits::apply(process.rlimits().as_deref().unwrap_or_default())
-        .map_err(|e| format!("process.rlimits: {e}"))?;
-    exec::drop_privileges(process)?;
-    sfs::umask(process.user().umask().unwrap_or(0o022));
-    if process.no_new_privileges().unwrap_or(false) {
-        sys::process::set_no_new_privs().map_err(|e| format!("cannot set no_new_privs: {e}"))?;
-    }
-    exec::prepare_fds(plan.preserve_fds)?;
-    sys::signal::reset_dispositions();
-    sys::signal::set_mask(&sys::signal::SigSet::empty())
-        .map_err(|e| format!("cannot reset the signal mask: {e}"))?;
-    sfs::write_all(&fifo, b"0").map_err(|e| format!("cannot write the exec fifo: {e}"))?;
-    // Seccomp last: the filter may deny the very calls above (capset, setuid, prctl).
-    if let Some(f) = &plan.seccomp {
-        f.install().map_err(|e| format!("cannot install the seccomp filter: {e}"))?;
-    }
-    let err = sys::process::execve(&ready.exe, &ready.argv, &ready.envp);
-    Err(format!("exec {:?}: {err}", ready.exe))
+    let tell_start = || sfs::write_all(&fifo, b"0").map_err(|e| format!("cannot write the exec fifo: {e}"));
+    let program = (&ready.exe, ready.argv.as_slice(), ready.envp.as_slice());
+    Err(exec::finish(process, plan.preserve_fds, plan.seccomp.as_ref(), program, tell_start))
 }

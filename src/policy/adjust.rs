@@ -15,7 +15,7 @@ pub fn apply(spec: &Spec, policy: &Policy, ctx: &Context, out: &mut Vec<Finding>
     let userns = user_namespace(&mut s, policy, out);
     capabilities(&mut s, policy, out);
     if policy.default_seccomp {
-        seccomp(&mut s, ctx, out);
+        seccomp(&mut s, out);
     }
     if policy.readonly_root {
         readonly_root(&mut s, out);
@@ -138,20 +138,12 @@ fn capabilities(s: &mut Spec, policy: &Policy, out: &mut Vec<Finding>) {
     }
 }
 
-fn seccomp(s: &mut Spec, ctx: &Context, out: &mut Vec<Finding>) {
+fn seccomp(s: &mut Spec, out: &mut Vec<Finding>) {
     if s.linux().as_ref().and_then(|l| l.seccomp().as_ref()).is_some() {
         return;
     }
-    if ctx.seccomp_supported {
-        linux(s).set_seccomp(Some(crate::seccomp::default_profile()));
-        out.push(Finding::new("SCU-ADJ-003", "/linux/seccomp", "scutum's default profile"));
-    } else {
-        out.push(Finding::new(
-            "SCU-WARN-003",
-            "/linux/seccomp",
-            "the default seccomp profile is NOT applied: seccomp support is not built into this scutum yet",
-        ));
-    }
+    linux(s).set_seccomp(Some(crate::seccomp::default_profile()));
+    out.push(Finding::new("SCU-ADJ-003", "/linux/seccomp", "scutum's default profile"));
 }
 
 fn readonly_root(s: &mut Spec, out: &mut Vec<Finding>) {

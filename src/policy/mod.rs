@@ -209,8 +209,6 @@ pub struct Context {
     pub host_namespaces: HashMap<LinuxNamespaceType, (u64, u64)>,
     /// Identity of each namespace path the config names; `None` when it cannot be read.
     pub ns_paths: HashMap<PathBuf, Option<(u64, u64)>>,
-    /// The default seccomp profile can be installed by this build.
-    pub seccomp_supported: bool,
     /// A pids limit would be enforced on this host (cgroup v2 pids controller).
     pub pids_enforceable: bool,
 }

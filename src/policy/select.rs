@@ -60,12 +60,7 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
 /// The host facts for evaluating `spec`: namespace identities, the rootfs, what this build
 /// and host can enforce.
 pub fn context(spec: &Spec, rootfs: &Path, pids_enforceable: bool) -> Context {
-    let mut ctx = Context {
-        rootfs: rootfs.to_path_buf(),
-        seccomp_supported: crate::seccomp::supported(),
-        pids_enforceable,
-        ..Default::default()
-    };
+    let mut ctx = Context { rootfs: rootfs.to_path_buf(), pids_enforceable, ..Default::default() };
     let list = spec.linux().as_ref().and_then(|l| l.namespaces().as_deref()).unwrap_or_default();
     for ns in list {
         if let Some(p) = ns.path() {

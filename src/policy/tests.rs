@@ -16,12 +16,7 @@ fn spec_of(v: &Value) -> Spec {
 }
 
 fn ctx() -> Context {
-    Context {
-        rootfs: "/bundles/b1/rootfs".into(),
-        seccomp_supported: false,
-        pids_enforceable: false,
-        ..Default::default()
-    }
+    Context { rootfs: "/bundles/b1/rootfs".into(), pids_enforceable: false, ..Default::default() }
 }
 
 fn eval(v: &Value, preset: &str) -> Evaluation {
@@ -276,8 +271,10 @@ fn hardened_adds_user_namespace_and_hardening_baseline_does_not() {
     for r in ["SCU-ADJ-001", "SCU-ADJ-002", "SCU-ADJ-004", "SCU-ADJ-005", "SCU-ADJ-006", "SCU-ADJ-008"] {
         assert!(rules.contains(&r), "{r} missing from {rules:?}");
     }
-    // Until seccomp and cgroup support land, check says so rather than claiming them.
-    assert!(e.findings.iter().any(|f| f.rule == "SCU-WARN-003" && f.pointer == "/linux/seccomp"));
+    assert!(e.findings.iter().any(|f| f.rule == "SCU-ADJ-003"), "no default seccomp profile");
+    assert!(s.linux().as_ref().unwrap().seccomp().is_some());
+    // Where the host cannot enforce the default pids limit, check says so rather than claim it.
+    assert!(e.findings.iter().any(|f| f.rule == "SCU-WARN-003" && f.pointer == "/linux/resources/pids"));
 
     let b = eval(&v, "baseline");
     assert_eq!(b.userns, UsernsPlan::default());
