@@ -84,7 +84,8 @@ pub fn exec(c: &Container, spec: &Spec, process: &Process, o: &ExecOpts) -> Resu
     // Non-dumpable from here to execve: a process already in the container cannot ptrace us
     // or open our /proc/<pid>/exe or fds while we join it (CVE-2016-9962, CVE-2019-5736).
     sys::process::set_dumpable(false).map_err(|e| Error::host("make the runtime non-dumpable", e))?;
-    let plan = JoinPlan { process, preserve_fds: o.preserve_fds, seccomp: seccomp.as_ref() };
+    let dmz = flags & libc::CLONE_NEWUSER == 0;
+    let plan = JoinPlan { process, preserve_fds: o.preserve_fds, seccomp: seccomp.as_ref(), dmz };
     match sys::process::clone3(0, cgroup.as_ref().map(|c| c.as_fd())).map_err(|e| Error::host("fork", e))? {
         Forked::Child => {
             drop(parent_sock);

@@ -133,13 +133,15 @@ pub fn prepare_fds(preserve: u32) -> Result<(), String> {
 /// caller with CAP_SYS_ADMIN in its user namespace install a filter without no_new_privs, and
 /// we are about to drop it; as runc does); bounding set, user, capabilities; umask;
 /// no_new_privs; fds; signal state; `last_word` (the init tells `start` through the exec
-/// fifo); seccomp last otherwise (the filter may deny the calls before it); execve.
+/// fifo); seccomp last otherwise (the filter may deny the calls before it); execve, through
+/// `helper` when there is one (see [`super::dmz`]).
 /// Returns only on failure.
 pub fn finish(
     p: &Process,
     preserve_fds: u32,
     seccomp: Option<&crate::seccomp::Filter>,
     program: (&CString, &[CString], &[CString]),
+    helper: Option<&OwnedFd>,
     last_word: impl FnOnce() -> Result<(), String>,
 ) -> String {
     let install = || match seccomp {
@@ -172,7 +174,10 @@ pub fn finish(
         return e;
     }
     let (exe, argv, envp) = program;
-    let err = sys::process::execve(exe, argv, envp);
+    let err = match helper {
+        Some(h) => super::dmz::exec_via(h, exe, argv, envp),
+        None => sys::process::execve(exe, argv, envp),
+    };
     format!("exec {exe:?}: {err}")
 }
 

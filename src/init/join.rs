@@ -17,6 +17,8 @@ pub struct JoinPlan<'a> {
     pub process: &'a Process,
     pub preserve_fds: u32,
     pub seccomp: Option<&'a crate::seccomp::Filter>,
+    /// The container has no user namespace of its own: exec through the sealed helper.
+    pub dmz: bool,
 }
 
 /// Entry point of the joined process. Never returns: execve or exit. Errors go to the runtime
@@ -31,6 +33,7 @@ pub fn run(plan: &JoinPlan, chan: Channel) -> ! {
 }
 
 struct Prepared {
+    helper: Option<OwnedFd>,
     exe: std::ffi::CString,
     argv: Vec<std::ffi::CString>,
     envp: Vec<std::ffi::CString>,
@@ -49,7 +52,12 @@ fn prepare(plan: &JoinPlan, chan: &Channel) -> Result<Prepared, String> {
     let envp = sys::process::cstrings(&env).map_err(|e| format!("process.env: {e}"))?;
     let fds: Vec<BorrowedFd> = master.iter().map(|m| m.as_fd()).collect();
     chan.send(&FromInit::Ready, &fds).map_err(|e| format!("sync with the runtime: {e}"))?;
-    Ok(Prepared { exe, argv, envp })
+    let helper = if plan.dmz {
+        super::dmz::helper().map_err(|e| format!("cannot create the exec helper: {e}"))?
+    } else {
+        None
+    };
+    Ok(Prepared { helper, exe, argv, envp })
 }
 
 /// A pty from the container's devpts, as stdio and controlling terminal; returns the master.
@@ -77,5 +85,5 @@ fn terminal(root: BorrowedFd, p: &Process) -> Result<OwnedFd, String> {
 /// Returns only on failure.
 fn finish(plan: &JoinPlan, ready: &Prepared) -> String {
     let program = (&ready.exe, ready.argv.as_slice(), ready.envp.as_slice());
-    exec::finish(plan.process, plan.preserve_fds, plan.seccomp, program, || Ok(()))
+    exec::finish(plan.process, plan.preserve_fds, plan.seccomp, program, ready.helper.as_ref(), || Ok(()))
 }

@@ -19,6 +19,7 @@
 //! CVE-2019-5736). It never holds a host directory fd or cwd when it execs: the only host fds
 //! it receives are detached mounts, closed on exec like every fd of ours (CVE-2024-21626).
 
+pub mod dmz;
 mod exec;
 pub mod join;
 
@@ -50,6 +51,8 @@ pub struct InitPlan<'a> {
 /// What is left to do after the exec fifo opens.
 struct Ready {
     proc: OwnedFd,
+    /// The sealed exec helper, when the container has no user namespace ([`dmz`]).
+    helper: Option<OwnedFd>,
     exe: CString,
     argv: Vec<CString>,
     envp: Vec<CString>,
@@ -164,7 +167,12 @@ fn setup(plan: &InitPlan, ns: &NsPlan, chan: &Channel, joins_done: bool) -> Resu
 
     let fds: Vec<BorrowedFd> = master.iter().map(|m| m.as_fd()).collect();
     chan.send(&FromInit::Ready, &fds).map_err(|e| format!("sync with the runtime: {e}"))?;
-    Ok(Ready { proc, exe, argv, envp, state })
+    let helper = if plan.user_ns {
+        None
+    } else {
+        dmz::helper().map_err(|e| format!("cannot create the exec helper: {e}"))?
+    };
+    Ok(Ready { proc, helper, exe, argv, envp, state })
 }
 
 /// A procfs instance of our own pid namespace, never attached anywhere: the container cannot
@@ -229,5 +237,12 @@ fn finish(plan: &InitPlan, ready: &Ready, fifo: OwnedFd) -> Result<(), String> {
     crate::hooks::run_all("startContainer", start, &ready.state).map_err(|e| e.to_string())?;
     let tell_start = || sfs::write_all(&fifo, b"0").map_err(|e| format!("cannot write the exec fifo: {e}"));
     let program = (&ready.exe, ready.argv.as_slice(), ready.envp.as_slice());
-    Err(exec::finish(process, plan.preserve_fds, plan.seccomp.as_ref(), program, tell_start))
+    Err(exec::finish(
+        process,
+        plan.preserve_fds,
+        plan.seccomp.as_ref(),
+        program,
+        ready.helper.as_ref(),
+        tell_start,
+    ))
 }

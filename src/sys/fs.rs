@@ -295,3 +295,18 @@ pub fn close_all_except(keep: &[RawFd]) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// A sealed in-memory file holding `content`: once sealed it can never be written, grown or
+/// shrunk again, whoever gets hold of it (through /proc/<pid>/exe, say).
+pub fn sealed_memfd(name: &str, content: &[u8]) -> io::Result<OwnedFd> {
+    let c = cstr(name)?;
+    // SAFETY: `c` is a valid C string.
+    let fd = check(unsafe { libc::memfd_create(c.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) })?;
+    // SAFETY: a new fd that only we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    write_all(&fd, content)?;
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    // SAFETY: F_ADD_SEALS takes an integer argument.
+    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) })?;
+    Ok(fd)
+}

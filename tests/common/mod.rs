@@ -212,11 +212,13 @@ impl Run {
 pub struct Runtime {
     pub root: TempDir,
     pub extra: Vec<String>,
+    /// Another scutum binary to run (default: the one cargo built).
+    pub binary: Option<PathBuf>,
 }
 
 impl Runtime {
     pub fn new() -> Runtime {
-        Runtime { root: TempDir::new("root"), extra: Vec::new() }
+        Runtime { root: TempDir::new("root"), extra: Vec::new(), binary: None }
     }
 
     /// A runtime with runc's semantics (`--policy unconfined`): for tests about mechanisms, not
@@ -234,7 +236,7 @@ impl Runtime {
 
     /// Every call logs to `<root>/scutum.log` in JSON, as containerd's shim does.
     pub fn command(&self) -> Command {
-        let mut c = Command::new(scutum());
+        let mut c = Command::new(self.binary.as_deref().unwrap_or(Path::new(scutum())));
         c.arg("--root")
             .arg(self.root.path())
             .arg("--log")

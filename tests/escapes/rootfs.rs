@@ -1,10 +1,9 @@
-//! Attacks on the rootfs and its mounts (issue "2/8 Rootfs"). Each test records the host's
+//! Attacks on the rootfs and its mounts (from issue "2/8 Rootfs"), kept in the escape suite. Each test records the host's
 //! mount table and a checksum of a bait file outside the rootfs, attacks, and checks both are
 //! unchanged. Most run under `--policy unconfined`: what stops them is the fd-based rootfs code,
 //! not the policy.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::os::unix::fs::symlink;
 
