@@ -45,10 +45,7 @@ fn in_vm(test: &str) -> bool {
     if std::env::var_os("SCUTUM_REQUIRE_VM").is_some_and(|v| v == "1") {
         panic!("{test}: not in the VM, but SCUTUM_REQUIRE_VM=1");
     }
-    note(
-        test,
-        "not in the VM (no cgroup_no_v1=all in /proc/cmdline): skipped",
-    );
+    note(test, "not in the VM (no cgroup_no_v1=all in /proc/cmdline): skipped");
     false
 }
 
@@ -106,11 +103,7 @@ impl Drop for Cgroup {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = writeln!(
-            io::stderr(),
-            "warning: could not remove {}",
-            self.0.display()
-        );
+        let _ = writeln!(io::stderr(), "warning: could not remove {}", self.0.display());
     }
 }
 
@@ -119,35 +112,17 @@ fn cgroup2_only_with_controllers() {
     if !in_vm("cgroup2_only_with_controllers") {
         return;
     }
-    assert_eq!(
-        fs_type(CGROUP_ROOT),
-        CGROUP2_SUPER_MAGIC,
-        "{CGROUP_ROOT} is not cgroup2"
-    );
+    assert_eq!(fs_type(CGROUP_ROOT), CGROUP2_SUPER_MAGIC, "{CGROUP_ROOT} is not cgroup2");
     let controllers = words("/sys/fs/cgroup/cgroup.controllers");
     let enabled = words("/sys/fs/cgroup/cgroup.subtree_control");
     for c in ["cpu", "cpuset", "memory", "io", "pids", "hugetlb"] {
-        assert!(
-            controllers.iter().any(|x| x == c),
-            "{c} not in cgroup.controllers: {controllers:?}"
-        );
-        assert!(
-            enabled.iter().any(|x| x == c),
-            "{c} not in cgroup.subtree_control: {enabled:?}"
-        );
+        assert!(controllers.iter().any(|x| x == c), "{c} not in cgroup.controllers: {controllers:?}");
+        assert!(enabled.iter().any(|x| x == c), "{c} not in cgroup.subtree_control: {enabled:?}");
     }
     // No v1 hierarchy may be mounted anywhere.
     let mounts = fs::read_to_string("/proc/self/mounts").unwrap();
-    assert!(
-        !mounts
-            .lines()
-            .any(|l| l.split(' ').nth(2) == Some("cgroup")),
-        "a cgroup v1 mount:\n{mounts}"
-    );
-    note(
-        "cgroup2_only_with_controllers",
-        &format!("in the VM: controllers {controllers:?}"),
-    );
+    assert!(!mounts.lines().any(|l| l.split(' ').nth(2) == Some("cgroup")), "a cgroup v1 mount:\n{mounts}");
+    note("cgroup2_only_with_controllers", &format!("in the VM: controllers {controllers:?}"));
 }
 
 #[test]
@@ -184,10 +159,7 @@ fn memory_max_oom_kills() {
             out.status
         ),
     );
-    assert!(
-        !out.status.success(),
-        "the allocation survived memory.max=32M"
-    );
+    assert!(!out.status.success(), "the allocation survived memory.max=32M");
     assert!(oom_kill >= 1, "memory.events: {}", cg.read("memory.events"));
 }
 
@@ -196,15 +168,8 @@ fn scratch_is_ext4() {
     if !in_vm("scratch_is_ext4") {
         return;
     }
-    assert_eq!(
-        std::env::var("SCUTUM_VM_SCRATCH").as_deref(),
-        Ok("/scratch")
-    );
-    assert_eq!(
-        fs_type("/scratch"),
-        EXT4_SUPER_MAGIC,
-        "/scratch is not ext4"
-    );
+    assert_eq!(std::env::var("SCUTUM_VM_SCRATCH").as_deref(), Ok("/scratch"));
+    assert_eq!(fs_type("/scratch"), EXT4_SUPER_MAGIC, "/scratch is not ext4");
     let root = fs::metadata("/").unwrap();
     let scratch = fs::metadata("/scratch").unwrap();
     assert_ne!(root.dev(), scratch.dev(), "/scratch is not a mount point");
@@ -212,10 +177,7 @@ fn scratch_is_ext4() {
     fs::write(&probe, b"ok").unwrap();
     assert_eq!(fs::read(&probe).unwrap(), b"ok");
     fs::remove_file(&probe).unwrap();
-    note(
-        "scratch_is_ext4",
-        "in the VM: /scratch is a writable ext4 mount",
-    );
+    note("scratch_is_ext4", "in the VM: /scratch is a writable ext4 mount");
 }
 
 #[test]
@@ -226,22 +188,13 @@ fn io_disk_is_a_raw_block_device() {
     let dev = std::env::var("SCUTUM_VM_IO_DISK").expect("SCUTUM_VM_IO_DISK");
     let majmin = std::env::var("SCUTUM_VM_IO_DISK_MAJMIN").expect("SCUTUM_VM_IO_DISK_MAJMIN");
     let md = fs::metadata(&dev).unwrap();
-    assert!(
-        md.file_type().is_block_device(),
-        "{dev} is not a block device"
-    );
+    assert!(md.file_type().is_block_device(), "{dev} is not a block device");
     let rdev = md.rdev();
     let actual = format!("{}:{}", libc::major(rdev), libc::minor(rdev));
     assert_eq!(actual, majmin, "{dev}");
     let mounts = fs::read_to_string("/proc/self/mounts").unwrap();
-    assert!(
-        !mounts.lines().any(|l| l.starts_with(&format!("{dev} "))),
-        "{dev} is mounted"
-    );
-    note(
-        "io_disk_is_a_raw_block_device",
-        &format!("in the VM: {dev} is {majmin}"),
-    );
+    assert!(!mounts.lines().any(|l| l.starts_with(&format!("{dev} "))), "{dev} is mounted");
+    note("io_disk_is_a_raw_block_device", &format!("in the VM: {dev} is {majmin}"));
 }
 
 #[test]
@@ -269,31 +222,17 @@ fn root_allows_pivot_root() {
             step(libc::unshare(libc::CLONE_NEWNS) == 0, 10);
             let private = libc::MS_REC | libc::MS_PRIVATE;
             step(
-                libc::mount(
-                    std::ptr::null(),
-                    c_root.as_ptr(),
-                    std::ptr::null(),
-                    private,
-                    std::ptr::null(),
-                ) == 0,
+                libc::mount(std::ptr::null(), c_root.as_ptr(), std::ptr::null(), private, std::ptr::null())
+                    == 0,
                 11,
             );
             step(
-                libc::mount(
-                    c_tmpfs.as_ptr(),
-                    c_dir.as_ptr(),
-                    c_tmpfs.as_ptr(),
-                    0,
-                    std::ptr::null(),
-                ) == 0,
+                libc::mount(c_tmpfs.as_ptr(), c_dir.as_ptr(), c_tmpfs.as_ptr(), 0, std::ptr::null()) == 0,
                 12,
             );
             step(libc::chdir(c_dir.as_ptr()) == 0, 13);
             step(libc::mkdir(c_old.as_ptr(), 0o700) == 0, 14);
-            step(
-                libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c_old.as_ptr()) == 0,
-                15,
-            );
+            step(libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c_old.as_ptr()) == 0, 15);
             step(libc::chdir(c_slash.as_ptr()) == 0, 16);
             step(libc::umount2(c_old_abs.as_ptr(), libc::MNT_DETACH) == 0, 17);
             libc::_exit(0);
@@ -307,8 +246,5 @@ fn root_allows_pivot_root() {
         "pivot_root in a new mount namespace failed at step {} (raw status {status})",
         libc::WEXITSTATUS(status)
     );
-    note(
-        "root_allows_pivot_root",
-        "in the VM: pivot_root into a tmpfs works",
-    );
+    note("root_allows_pivot_root", "in the VM: pivot_root into a tmpfs works");
 }
