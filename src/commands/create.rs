@@ -38,7 +38,6 @@ pub fn create_container(g: &GlobalArgs, a: &CreateArgs, console: Console) -> Res
     let bundle = absolute(&a.bundle);
     let spec = spec::load_bundle(&bundle)?;
     spec::validate(&spec)?;
-    crate::cgroups::check_unsupported(&spec)?;
     let opts = CreateOpts {
         root: &g.root,
         id: &a.id,
@@ -47,6 +46,10 @@ pub fn create_container(g: &GlobalArgs, a: &CreateArgs, console: Console) -> Res
         console,
         no_pivot: a.no_pivot,
         preserve_fds: a.preserve_fds,
+        systemd_cgroup: g.systemd_cgroup,
+        // Policy hook (DESIGN.md §4): the host policy decides whether limits this host cannot
+        // enforce may be dropped; until the policy engine exists, they never are.
+        allow_unenforced: false,
     };
     create::create(&opts, &spec)
 }

@@ -10,7 +10,7 @@ use crate::process::namespaces::NsPlan;
 use crate::process::sync::{FromInit, FromParent};
 use crate::process::{self, idmap, Maps, Spawned};
 use crate::sys::{self, fs as sfs};
-use crate::{hooks, log, rootfs, seccomp, spec};
+use crate::{cgroups, hooks, log, rootfs, seccomp, spec};
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -33,6 +33,10 @@ pub struct CreateOpts<'a> {
     pub console: Console,
     pub no_pivot: bool,
     pub preserve_fds: u32,
+    /// `--systemd-cgroup`: how `linux.cgroupsPath` reads (see `cgroups::path`).
+    pub systemd_cgroup: bool,
+    /// Host policy: run without limits this host cannot enforce (see `cgroups::Options`).
+    pub allow_unenforced: bool,
 }
 
 pub struct Created {
@@ -46,11 +50,13 @@ pub struct Created {
 struct Cleanup {
     dir: Option<StateDir>,
     pidfd: Option<OwnedFd>,
+    cgroup: Option<cgroups::Cgroup>,
 }
 
 impl Cleanup {
     fn disarm(mut self) -> StateDir {
         self.pidfd = None;
+        self.cgroup = None;
         self.dir.take().expect("state dir present until disarmed")
     }
 }
@@ -60,6 +66,10 @@ impl Drop for Cleanup {
         if let Some(p) = self.pidfd.take() {
             let _ = sys::process::pidfd_send_signal(p.as_fd(), libc::SIGKILL);
             let _ = sys::process::wait_pidfd(p.as_fd(), false);
+        }
+        // After the init: removing the cgroup kills whatever else is left in it first.
+        if let Some(cg) = self.cgroup.take() {
+            let _ = cgroups::remove(&cg.path, cg.owned_parents);
         }
         if let Some(d) = self.dir.take() {
             let _ = d.remove();
@@ -96,9 +106,19 @@ pub fn hook_state(state: &State, status: Status) -> String {
 /// Creates the container described by the (already validated and policy-checked) `spec`.
 pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
     check_console(spec, &opts.console)?;
+    // Before any side effect: a limit this host cannot enforce refuses the container here.
+    let cgroup_setup = cgroups::prepare(
+        spec,
+        &cgroups::Options {
+            id: opts.id,
+            systemd: opts.systemd_cgroup,
+            allow_unenforced: opts.allow_unenforced,
+            proc: Path::new("/proc"),
+        },
+    )?;
     let rootfs_path = spec::rootfs_path(spec, &opts.bundle);
     let dir = StateDir::create(opts.root, opts.id)?;
-    let mut guard = Cleanup { dir: Some(dir), pidfd: None };
+    let mut guard = Cleanup { dir: Some(dir), pidfd: None, cgroup: None };
     let dir = guard.dir.as_ref().expect("just set");
 
     let mut state = State {
@@ -113,6 +133,7 @@ pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
         annotations: spec.annotations().clone().unwrap_or_default().into_iter().collect(),
         owner: String::new(),
         cgroup: None,
+        cgroup_owned_parents: 0,
     };
     dir.write_atomic(CONFIG_FILE, &serde_json::to_vec(spec).expect("spec serialises"))?;
     dir.save(&state)?;
@@ -146,11 +167,20 @@ pub fn create(opts: &CreateOpts, spec: &Spec) -> Result<Created> {
         user_ns,
         seccomp,
     };
+    // The limits are in force before the init exists, and it is born inside them
+    // (CLONE_INTO_CGROUP): nothing of the container ever runs outside its cgroup.
+    guard.cgroup = cgroup_setup.create()?;
+    if let Some(cg) = &guard.cgroup {
+        state.cgroup = Some(cg.path.clone());
+        state.cgroup_owned_parents = cg.owned_parents;
+        dir.save(&state)?;
+    }
     // The init inherits this: nothing in the container may ptrace it or open its
     // /proc/<pid>/exe (our binary) before it execs (CVE-2016-9962, CVE-2019-5736).
     sys::process::set_dumpable(false).map_err(|e| Error::host("make the runtime non-dumpable", e))?;
+    let cgroup_dir = guard.cgroup.as_ref().map(|c| c.dir.as_fd());
     let Spawned { pid, pidfd, channel } =
-        process::spawn(&plan, &ns, None, rootfs_dir.as_fd(), maps, proc.as_fd())?;
+        process::spawn(&plan, &ns, cgroup_dir, rootfs_dir.as_fd(), maps, proc.as_fd())?;
     guard.pidfd = Some(pidfd);
     let pidfd = guard.pidfd.as_ref().expect("just set");
     drop(prepared);
