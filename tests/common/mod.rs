@@ -288,9 +288,13 @@ impl Runtime {
     }
 
     /// Polls `state` until `status` (at most ~10 s; the container runs on its own schedule).
+    /// A container that does not exist yet (a `run` started in the background has not
+    /// created it) is waited for too.
     pub fn wait_status(&self, id: &str, status: &str) {
         for _ in 0..1000 {
-            if self.status(id) == status {
+            let r = self.cmd(&["state", id]);
+            let now = serde_json::from_str::<Value>(&r.stdout).ok().filter(|_| r.code == 0);
+            if now.is_some_and(|s| s["status"] == status) {
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
