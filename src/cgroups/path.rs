@@ -37,6 +37,9 @@ pub fn locate(
     systemd: bool,
     own: &Path,
 ) -> Result<Location, CgroupError> {
+    if let Some(p) = cgroups_path.filter(|p| p.split(['/', ':']).any(|c| c == "..")) {
+        return Err(CgroupError::config(FIELD, format!("{p} must not contain '..'")));
+    }
     let parent_of_own = own.parent().unwrap_or(Path::new(""));
     let (rel, owned_parent) = match (cgroups_path.filter(|p| !p.is_empty()), systemd) {
         (None, false) => (parent_of_own.join("scutum").join(id), true),
