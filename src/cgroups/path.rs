@@ -173,7 +173,8 @@ mod tests {
         assert!(err("/a/b", true).contains("slice:prefix:name"));
         assert!(err("a--b.slice:p:n", true).contains("slice"));
         assert!(err("noslice:p:n", true).contains("slice"));
-        assert!(err("a.slice:p:../n", true).contains("name"));
+        assert!(err("a.slice:p:../n", true).contains("'..'"));
+        assert!(err("a.slice:p:n/x", true).contains("name"));
         assert!(err("a.slice:p:", true).contains("name"));
     }
 }
