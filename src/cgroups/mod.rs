@@ -150,8 +150,22 @@ pub fn prepare(spec: &Spec, opts: &Options) -> Result<Setup, CgroupError> {
 }
 
 /// Fails closed on anything the host cannot enforce, or (policy permitting) drops it with a
-/// warning naming the field.
+/// warning naming the field. A value that sets no limit ("max") needs no enforcement: it is
+/// dropped quietly when its controller is missing, so `-1` works on any host.
 fn check_enforceable(plan: &mut Plan, h: Option<&Hierarchy>, allow: bool) -> Result<(), CgroupError> {
+    let available = match h {
+        Some(h) => h.controllers()?,
+        None => Default::default(),
+    };
+    let missing =
+        |w: &resources::Write| w.controller != Controller::Core && !available.contains(&w.controller);
+    plan.writes.retain(|w| {
+        let drop = (missing(w) || h.is_none()) && w.sets_no_limit();
+        if drop {
+            log::debug(&format!("{}: {} needs no enforcement", w.field, w.value));
+        }
+        !drop
+    });
     let Some(h) = h else {
         if plan.is_empty() {
             return Ok(());
@@ -165,27 +179,21 @@ fn check_enforceable(plan: &mut Plan, h: Option<&Hierarchy>, allow: bool) -> Res
         plan.devices = None;
         return Ok(());
     };
-    let available = h.controllers()?;
-    let missing: Vec<(Controller, String)> = plan
-        .needs()
-        .into_iter()
-        .filter(|(c, _)| !available.contains(c))
-        .map(|(c, f)| (c, f.to_string()))
-        .collect();
-    for (c, field) in missing {
+    if let Some(w) = plan.writes.iter().find(|w| missing(w)) {
         if !allow {
-            return Err(CgroupError::Missing { field, controller: c.name(), mount: h.mount.clone() });
+            let (field, controller) = (w.field.clone(), w.controller.name());
+            return Err(CgroupError::Missing { field, controller, mount: h.mount.clone() });
         }
-        for w in plan.writes.iter().filter(|w| w.controller == c) {
-            log::warn(&format!(
-                "{}: not enforced: the {} controller is not available at {} (allowed by the host policy)",
-                w.field,
-                c.name(),
-                h.mount.display()
-            ));
-        }
-        plan.writes.retain(|w| w.controller != c);
     }
+    for w in plan.writes.iter().filter(|w| missing(w)) {
+        log::warn(&format!(
+            "{}: not enforced: the {} controller is not available at {} (allowed by the host policy)",
+            w.field,
+            w.controller.name(),
+            h.mount.display()
+        ));
+    }
+    plan.writes.retain(|w| !missing(w));
     Ok(())
 }
 
@@ -238,4 +246,70 @@ pub fn update_resources(path: &Path, resources: &LinuxResources, proc: &Path) ->
         .ok_or_else(|| CgroupError::NoHierarchy { field: "linux.resources".into() })?;
     check_enforceable(&mut plan, Some(&h), false)?;
     manager::update(&h, path, &plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn plan_of(v: serde_json::Value) -> Plan {
+        let r: LinuxResources = serde_json::from_value(v).unwrap();
+        resources::plan(Some(&r), Some(&[])).unwrap()
+    }
+
+    /// A hierarchy root offering only `controllers`.
+    fn fake(name: &str, controllers: &str) -> Hierarchy {
+        let p = std::env::temp_dir().join(format!("scutum-enf-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join("cgroup.controllers"), controllers).unwrap();
+        Hierarchy::at(p, "")
+    }
+
+    #[test]
+    fn a_missing_controller_fails_closed_naming_field_controller_and_mount() {
+        let h = fake("missing", "hugetlb\n");
+        let mut p = plan_of(json!({"memory": {"limit": 1048576}}));
+        let e = check_enforceable(&mut p, Some(&h), false).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "linux.resources.memory.limit: the memory controller is not available on the cgroup v2 hierarchy at {}",
+                h.mount.display()
+            )
+        );
+        std::fs::remove_dir_all(&h.mount).unwrap();
+    }
+
+    #[test]
+    fn no_limit_needs_no_controller() {
+        let h = fake("nolimit", "");
+        let mut p = plan_of(json!({"memory": {"limit": -1}, "pids": {"limit": -1}, "cpu": {"quota": -1}}));
+        check_enforceable(&mut p, Some(&h), false).unwrap();
+        assert!(p.writes.is_empty(), "{:?}", p.writes);
+        let mut p = plan_of(json!({"pids": {"limit": -1}}));
+        check_enforceable(&mut p, None, false).unwrap();
+        std::fs::remove_dir_all(&h.mount).unwrap();
+    }
+
+    #[test]
+    fn the_policy_hook_drops_only_what_cannot_be_enforced() {
+        let h = fake("allow", "pids\n");
+        let mut p = plan_of(json!({"memory": {"limit": 1048576}, "pids": {"limit": 5}}));
+        check_enforceable(&mut p, Some(&h), true).unwrap();
+        let files: Vec<&str> = p.writes.iter().map(|w| w.file.as_str()).collect();
+        assert_eq!(files, ["pids.max"]);
+        std::fs::remove_dir_all(&h.mount).unwrap();
+    }
+
+    #[test]
+    fn without_a_v2_hierarchy_device_rules_fail_closed_unless_allowed() {
+        let mut p = plan_of(json!({"devices": [{"allow": false, "access": "rwm"}]}));
+        let e = check_enforceable(&mut p, None, false).unwrap_err().to_string();
+        assert!(e.starts_with("linux.resources.devices: no cgroup v2 hierarchy"), "{e}");
+        check_enforceable(&mut p, None, true).unwrap();
+        assert!(p.devices.is_none());
+        let mut p = plan_of(json!({}));
+        check_enforceable(&mut p, None, false).unwrap();
+    }
 }

@@ -41,6 +41,14 @@ pub struct Write {
     pub mode: Mode,
 }
 
+impl Write {
+    /// Whether the value lifts a limit rather than setting one ("max", or "max <period>" for
+    /// cpu.max): nothing to enforce.
+    pub fn sets_no_limit(&self) -> bool {
+        self.value == "max" || (self.file == "cpu.max" && self.value.starts_with("max "))
+    }
+}
+
 /// Everything `linux.resources` asks of the cgroup.
 #[derive(Debug, Default)]
 pub struct Plan {
