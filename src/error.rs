@@ -2,7 +2,7 @@
 //! line that names the root cause. A bad config (spec, policy, rootfs config) reads differently
 //! from a failing host (I/O, kernel).
 
-use crate::{console, container, hooks, policy, process, rootfs, seccomp, spec};
+use crate::{cgroups, console, container, hooks, policy, process, rootfs, seccomp, spec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -22,6 +22,8 @@ pub enum Error {
     Seccomp(#[from] seccomp::SeccompError),
     #[error(transparent)]
     Console(#[from] console::ConsoleError),
+    #[error(transparent)]
+    Cgroup(#[from] cgroups::CgroupError),
     /// A command used in a way it cannot work (flags that contradict each other or the config).
     #[error("{0}")]
     Usage(String),

@@ -4,20 +4,26 @@
 mod check;
 mod create;
 mod delete;
+mod events;
 mod exec;
 mod kill;
 mod list;
+mod ps;
 mod run;
 mod spec;
+mod update;
 
 pub use check::{CheckArgs, CheckFormat};
 pub use create::CreateArgs;
 pub use delete::DeleteArgs;
+pub use events::EventsArgs;
 pub use exec::ExecArgs;
 pub use kill::KillArgs;
 pub use list::{ListArgs, ListFormat};
+pub use ps::{PsArgs, PsFormat};
 pub use run::RunArgs;
 pub use spec::SpecArgs;
+pub use update::UpdateArgs;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -103,6 +109,16 @@ pub enum Command {
     List(ListArgs),
     /// Write a default config.json
     Spec(SpecArgs),
+    /// Freeze every process of a container (cgroup v2 freezer)
+    Pause(IdArg),
+    /// Thaw a paused container
+    Resume(IdArg),
+    /// List the processes of a container
+    Ps(PsArgs),
+    /// Print container stats and OOM events as JSON
+    Events(EventsArgs),
+    /// Change a running container's resource limits
+    Update(Box<UpdateArgs>),
     /// Print the runtime-spec features JSON
     Features,
     /// Evaluate a bundle against the host policy without running it

@@ -46,7 +46,7 @@ pub fn evaluate_bundle(
     spec::validate(&spec)?;
     let host = policy::select::select(policy_flag, &g.root)?;
     let rootfs = spec::rootfs_path(&spec, bundle);
-    let ctx = policy::select::context(&spec, &rootfs, cgroups::pids_enforceable());
+    let ctx = policy::select::context(&spec, &rootfs, cgroups::pids_enforceable(Path::new("/proc")));
     let eval = policy::evaluate(&spec, &host, &ctx);
     Ok((host, eval))
 }
@@ -87,7 +87,6 @@ pub fn create_container(g: &GlobalArgs, a: &CreateArgs, console: Console) -> Res
             _ => log::debug(&format!("container {}: {}", a.id, f.line())),
         }
     }
-    cgroups::check_unsupported(&eval.spec)?;
     let rootfs = spec::rootfs_path(&eval.spec, &bundle);
     let check = |src: &Path, ro: bool| {
         if host.refuse {
@@ -108,6 +107,10 @@ pub fn create_container(g: &GlobalArgs, a: &CreateArgs, console: Console) -> Res
         console,
         no_pivot: a.no_pivot,
         preserve_fds: a.preserve_fds,
+        systemd_cgroup: g.systemd_cgroup,
+        // The host policy decides whether limits this host cannot enforce may be dropped
+        // (DESIGN.md §4); every preset but unconfined says no.
+        allow_unenforced: host.allow_unenforced_limits,
     };
     match create::create(&opts, eval.spec.clone()) {
         Ok(c) => {

@@ -35,7 +35,11 @@ pub fn run(g: &GlobalArgs, a: &ExecArgs) -> Result<i32> {
     let mut candidate = config.clone();
     candidate.set_process(Some(process));
     let host = policy::select::select(g.policy.as_deref(), &g.root)?;
-    let ctx = policy::select::context(&candidate, &c.state.rootfs, crate::cgroups::pids_enforceable());
+    let ctx = policy::select::context(
+        &candidate,
+        &c.state.rootfs,
+        crate::cgroups::pids_enforceable(std::path::Path::new("/proc")),
+    );
     let eval = policy::evaluate(&candidate, &host, &ctx);
     if eval.refused() {
         return Err(policy::PolicyError::Refused(eval.refusal_message()).into());

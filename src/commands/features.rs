@@ -13,7 +13,9 @@ pub fn run() -> Result<i32> {
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time"],
             "capabilities": crate::caps::NAMES.to_vec(),
-            "cgroup": {"v1": false, "v2": false, "systemd": false, "systemdUser": false, "rdma": false},
+            // v2 only. systemd: false because --systemd-cgroup maps names on cgroupfs without
+            // talking to systemd (see docs/cgroups.md).
+            "cgroup": {"v1": false, "v2": true, "systemd": false, "systemdUser": false, "rdma": true},
             "seccomp": crate::seccomp::features(),
             "apparmor": {"enabled": false},
             "selinux": {"enabled": false},

@@ -13,9 +13,8 @@ pub fn run(g: &GlobalArgs, a: &KillArgs) -> Result<i32> {
         return Err(ContainerError::NotRunning(a.id.clone()).into());
     }
     if a.all {
-        return Err(Error::Usage(
-            "kill --all: signalling every process needs the container's cgroup (not available yet)".into(),
-        ));
+        crate::cgroups::signal_all(super::cgroup_of(&c, "kill --all")?, sig)?;
+        return Ok(0);
     }
     let pidfd = c.pidfd().ok_or_else(|| ContainerError::NotRunning(a.id.clone()))?;
     sys::process::pidfd_send_signal(pidfd.as_fd(), sig).map_err(|e| match e.raw_os_error() {

@@ -3,17 +3,25 @@
 mod check;
 mod create;
 mod delete;
+mod events;
 mod exec;
 mod features;
 mod kill;
 mod list;
+mod pause;
+mod ps;
+mod resume;
 mod run;
 mod spec;
 mod start;
 mod state;
+mod update;
 
+use crate::cgroups::CgroupError;
 use crate::cli::{Cli, Command};
+use crate::container::Container;
 use crate::error::Result;
+use std::path::Path;
 
 /// Runs the subcommand; returns the process exit status.
 pub fn dispatch(cli: Cli) -> Result<i32> {
@@ -28,6 +36,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Delete(a) => delete::run(g, &a),
         Command::List(a) => list::run(g, &a),
         Command::Spec(a) => spec::run(&a),
+        Command::Pause(a) => pause::run(g, &a.id),
+        Command::Resume(a) => resume::run(g, &a.id),
+        Command::Ps(a) => ps::run(g, &a),
+        Command::Events(a) => events::run(g, &a),
+        Command::Update(a) => update::run(g, &a),
         Command::Features => features::run(),
         Command::Check(a) => check::run(g, &a),
     }
@@ -37,4 +50,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 #[cfg(test)]
 pub fn spec_default_for_tests() -> serde_json::Value {
     spec::default_spec(false)
+}
+
+/// The container's cgroup, for the commands that act on it (`what` names the command).
+fn cgroup_of<'a>(c: &'a Container, what: &'static str) -> std::result::Result<&'a Path, CgroupError> {
+    c.state.cgroup.as_deref().ok_or_else(|| CgroupError::NoCgroup { id: c.state.id.clone(), what })
 }

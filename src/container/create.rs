@@ -12,7 +12,7 @@ use crate::process::namespaces::NsPlan;
 use crate::process::sync::{FromInit, FromParent};
 use crate::process::{self, idmap, Maps, Spawned};
 use crate::sys::{self, fs as sfs};
-use crate::{hooks, log, rootfs, seccomp, spec};
+use crate::{cgroups, hooks, log, rootfs, seccomp, spec};
 use oci_spec::runtime::{LinuxIdMappingBuilder, LinuxNamespaceType, Spec};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -42,6 +42,10 @@ pub struct CreateOpts<'a> {
     pub console: Console,
     pub no_pivot: bool,
     pub preserve_fds: u32,
+    /// `--systemd-cgroup`: how `linux.cgroupsPath` reads (see `cgroups::path`).
+    pub systemd_cgroup: bool,
+    /// Host policy: run without limits this host cannot enforce (see `cgroups::Options`).
+    pub allow_unenforced: bool,
 }
 
 pub struct Created {
@@ -56,12 +60,14 @@ struct Cleanup {
     dir: Option<StateDir>,
     pidfd: Option<OwnedFd>,
     range: Option<(PathBuf, String, UidRange)>,
+    cgroup: Option<cgroups::Cgroup>,
 }
 
 impl Cleanup {
     fn disarm(mut self) -> StateDir {
         self.pidfd = None;
         self.range = None;
+        self.cgroup = None;
         self.dir.take().expect("state dir present until disarmed")
     }
 }
@@ -74,6 +80,10 @@ impl Drop for Cleanup {
         }
         if let Some((root, id, r)) = self.range.take() {
             uidpool::release(&root, &id, &r);
+        }
+        // After the init: removing the cgroup kills whatever else is left in it first.
+        if let Some(cg) = self.cgroup.take() {
+            let _ = cgroups::remove(&cg.path, cg.owned_parents);
         }
         if let Some(d) = self.dir.take() {
             let _ = d.remove();
@@ -122,15 +132,24 @@ fn set_mappings(spec: &mut Spec, r: &UidRange) {
 /// Creates the container described by the (already validated and policy-checked) `spec`.
 pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
     check_console(&spec, &opts.console)?;
-    let rootfs_path = spec::rootfs_path(&spec, &opts.bundle);
-    // Compiled before the first side effect: a profile that cannot be translated is a config
-    // error, and leaves nothing behind.
+    // Before any side effect: a limit this host cannot enforce refuses the container here,
+    // and a seccomp profile that cannot be translated is a config error.
+    let cgroup_setup = cgroups::prepare(
+        &spec,
+        &cgroups::Options {
+            id: opts.id,
+            systemd: opts.systemd_cgroup,
+            allow_unenforced: opts.allow_unenforced,
+            proc: Path::new("/proc"),
+        },
+    )?;
     let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
         Some(profile) => Some(seccomp::compile(profile)?),
         None => None,
     };
+    let rootfs_path = spec::rootfs_path(&spec, &opts.bundle);
     let dir = StateDir::create(opts.root, opts.id)?;
-    let mut guard = Cleanup { dir: Some(dir), pidfd: None, range: None };
+    let mut guard = Cleanup { dir: Some(dir), pidfd: None, range: None, cgroup: None };
     let uid_range = match (&opts.uid_pool, opts.userns.allocate) {
         (Some(pool), true) => {
             let r = uidpool::allocate(opts.root, opts.id, pool)?;
@@ -157,6 +176,7 @@ pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
         cgroup: None,
         uid_range,
         policy: opts.policy.to_string(),
+        cgroup_owned_parents: 0,
     };
     dir.write_atomic(CONFIG_FILE, &serde_json::to_vec(spec).expect("spec serialises"))?;
     dir.save(&state)?;
@@ -190,11 +210,20 @@ pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
         user_ns,
         seccomp,
     };
+    // The limits are in force before the init exists, and it is born inside them
+    // (CLONE_INTO_CGROUP): nothing of the container ever runs outside its cgroup.
+    guard.cgroup = cgroup_setup.create()?;
+    if let Some(cg) = &guard.cgroup {
+        state.cgroup = Some(cg.path.clone());
+        state.cgroup_owned_parents = cg.owned_parents;
+        dir.save(&state)?;
+    }
     // The init inherits this: nothing in the container may ptrace it or open its
     // /proc/<pid>/exe (our binary) before it execs (CVE-2016-9962, CVE-2019-5736).
     sys::process::set_dumpable(false).map_err(|e| Error::host("make the runtime non-dumpable", e))?;
+    let cgroup_dir = guard.cgroup.as_ref().map(|c| c.dir.as_fd());
     let Spawned { pid, pidfd, channel } =
-        process::spawn(&plan, &ns, None, rootfs_dir.as_fd(), maps, proc.as_fd())?;
+        process::spawn(&plan, &ns, cgroup_dir, rootfs_dir.as_fd(), maps, proc.as_fd())?;
     guard.pidfd = Some(pidfd);
     let pidfd = guard.pidfd.as_ref().expect("just set");
     if opts.userns.idmap_rootfs {

@@ -5,7 +5,7 @@ use super::state::{Container, StateDir, CONFIG_FILE};
 use super::{ContainerError, Status};
 use crate::error::Result;
 use crate::sys;
-use crate::{hooks, spec};
+use crate::{cgroups, hooks, spec};
 use oci_spec::runtime::Spec;
 use std::os::fd::AsFd;
 use std::path::Path;
@@ -38,6 +38,11 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
         .ok()
         .and_then(|s| s.hooks().as_ref().and_then(|h| h.poststop().clone()))
         .unwrap_or_default();
+    // Kills what is left (a container without its own pid namespace can leave processes
+    // behind its init) and removes the cgroup; the state stays if that fails, for a retry.
+    if let Some(cg) = &c.state.cgroup {
+        cgroups::remove(cg, c.state.cgroup_owned_parents)?;
+    }
     dir.remove()?;
     if let Some(r) = &c.state.uid_range {
         super::uidpool::release(root, id, r);
@@ -48,8 +53,12 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// SIGKILLs the init (which takes its whole pid namespace with it) and waits until it is gone.
+/// SIGKILLs the container (its whole cgroup, else the init, which takes its pid namespace with
+/// it) and waits until the init is gone.
 pub fn kill_and_wait(c: &Container) {
+    if let Some(cg) = &c.state.cgroup {
+        let _ = cgroups::kill_all(cg);
+    }
     let Some(pidfd) = c.pidfd() else { return };
     let _ = sys::process::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
     // A pidfd becomes readable when the process exits, whoever reaps it.

@@ -46,6 +46,13 @@ pub struct State {
     /// The policy the container was created under.
     #[serde(default)]
     pub policy: String,
+    /// How many ancestors of `cgroup` scutum created for it (removed with it when empty).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cgroup_owned_parents: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A container's state directory, exclusively locked (flock) for as long as this value lives,

@@ -2,8 +2,10 @@
 //! block carries a `// SAFETY:` line saying why it holds. Each wrapper returns `io::Result` with
 //! the errno of the failing call; callers add the context (which path, which fd, why).
 
+pub mod bpf;
 pub mod fs;
 pub mod mount;
+pub mod poll;
 pub mod process;
 pub mod seccomp;
 pub mod signal;

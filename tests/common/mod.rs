@@ -3,6 +3,8 @@
 //! its own state root; on drop, everything a test created is removed.
 #![allow(dead_code)]
 
+pub mod cgroup;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -55,6 +55,12 @@ pub struct RuntimeCopy {
     pub dir: TempDir,
 }
 
+impl Default for RuntimeCopy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl RuntimeCopy {
     pub fn new() -> RuntimeCopy {
         let dir = TempDir::new("bin");

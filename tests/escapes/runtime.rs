@@ -3,7 +3,7 @@
 //! CVE-2024-21626 (host fds and cwd), CVE-2021-30465 (a container racing another's mounts),
 //! CVE-2025-52565 (/dev/console), CVE-2025-52881 (procfs writes).
 
-use super::{probe_bundle, verdicts, RuntimeCopy};
+use super::{probe_bundle, RuntimeCopy};
 use crate::common::*;
 use serde_json::json;
 use std::process::Stdio;
