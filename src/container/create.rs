@@ -299,8 +299,9 @@ fn idmap_rootfs(
     sys::mount::set_idmap(prepared.root.as_fd(), ns.as_fd(), true).map_err(|e| {
         Error::Usage(format!(
             "root.path: cannot idmap the rootfs {} ({e}): the hardened policy runs every container in its own user namespace \
-             with an idmapped rootfs, which needs a file system and kernel that support idmapped mounts (ext4, xfs, btrfs \
-             since Linux 5.12, overlayfs since 5.19, tmpfs since 6.3); move the bundle or use --policy baseline",
+             with an idmapped rootfs, which needs a file system that supports idmapped mounts (ext4, xfs, btrfs since \
+             Linux 5.12, tmpfs since 6.3; an overlayfs mount itself cannot be idmapped, as containerd's snapshotter \
+             makes it); put the rootfs on such a file system, or select the baseline policy for this runtime root",
             rootfs.display()
         ))
     })
