@@ -3,7 +3,7 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in busybox-static file gcc libc6-dev runc crun containerd umoci hyperfine qemu-system-x86 xz-utils e2fsprogs iproute2; do
+for p in busybox-static file gcc libc6-dev runc crun containerd umoci hyperfine qemu-system-x86 xz-utils e2fsprogs iproute2 strace; do
     have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -20,7 +20,7 @@ pub fn run(g: &GlobalArgs, a: &RunArgs) -> Result<i32> {
     let id = &a.create.id;
     let mut created = create_container(g, &a.create, console)?;
     if let Err(e) = start::start(&g.root, id) {
-        let _ = delete::delete(&g.root, id, true);
+        let _ = delete::delete(&g.root, id, true, g.systemd_cgroup);
         return Err(e);
     }
     if a.detach {
@@ -29,7 +29,7 @@ pub fn run(g: &GlobalArgs, a: &RunArgs) -> Result<i32> {
     let master = created.master.take();
     let exit = foreground::wait(&created.pidfd, &set, master);
     if !a.keep {
-        delete::delete(&g.root, id, true)?;
+        delete::delete(&g.root, id, true, g.systemd_cgroup)?;
     }
     Ok(exit?.status())
 }

@@ -10,13 +10,18 @@ use oci_spec::runtime::Spec;
 use std::os::fd::AsFd;
 use std::path::Path;
 
-pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
+/// Deletes container `id`. `systemd` is the caller's --systemd-cgroup (how cgroupsPath reads,
+/// needed only when state.json is unreadable).
+pub fn delete(root: &Path, id: &str, force: bool, systemd: bool) -> Result<()> {
     let dir = StateDir::open(root, id)?;
     let c = match Container::load(root, id) {
         Ok(c) => c,
-        // A create killed before it wrote state.json: only --force cleans that up.
+        // A create killed before it wrote state.json, or a state.json someone corrupted: only
+        // --force cleans that up, from what else the state dir and the config tell.
         Err(ContainerError::NotExist(_)) | Err(ContainerError::Corrupt { .. }) if force => {
+            recover(id, &dir, systemd);
             dir.remove()?;
+            super::uidpool::release_all(root, id);
             return Ok(());
         }
         Err(e) => return Err(e.into()),
@@ -51,6 +56,17 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
         hooks::run_all_warn("poststop", &poststop, &hook_state(&c.state, Status::Stopped));
     }
     Ok(())
+}
+
+/// Without a usable state.json, the container's cgroup is found again from its effective
+/// config (kept in the state dir) the way create placed it; killing everything in that cgroup
+/// kills the container, wherever its init is.
+fn recover(id: &str, dir: &StateDir, systemd: bool) {
+    let Ok(spec) = spec::load_json::<Spec>(&dir.file(CONFIG_FILE)) else { return };
+    let Ok(Some(h)) = cgroups::Hierarchy::detect(Path::new("/proc")) else { return };
+    let cgroups_path = spec.linux().as_ref().and_then(|l| l.cgroups_path().as_ref()).and_then(|p| p.to_str());
+    let Ok(loc) = cgroups::path::locate(cgroups_path, id, systemd, &h.own) else { return };
+    let _ = cgroups::remove(&h.mount.join(&loc.rel), loc.owned_parent as u32);
 }
 
 /// SIGKILLs the container (its whole cgroup, else the init, which takes its pid namespace with

@@ -100,6 +100,17 @@ pub fn release(root: &Path, id: &str, range: &UidRange) {
     }
 }
 
+/// Frees every range `id` owns (delete --force of a container whose state.json is gone, so its
+/// range is not known).
+pub fn release_all(root: &Path, id: &str) {
+    let Ok(entries) = std::fs::read_dir(dir(root)) else { return };
+    for e in entries.filter_map(|e| e.ok()) {
+        if std::fs::read_to_string(e.path()).is_ok_and(|owner| owner == id) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
