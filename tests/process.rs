@@ -290,3 +290,109 @@ fn idmapped_bind_mounts_map_file_owners() {
     let v: serde_json::Value = serde_json::from_str(&f).unwrap();
     assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], true);
 }
+
+/// Namespaces of a running "sandbox" container, joined by path as a Kubernetes pod's
+/// containers join the pause container's.
+#[test]
+fn namespaces_can_be_joined_by_path() {
+    let rt = Runtime::unconfined();
+    let sandbox = Bundle::sh("sleep 100");
+    sandbox.edit(|c| c["hostname"] = json!("pod-1"));
+    let sid = unique("sandbox");
+    rt.create(&sid, &sandbox, &[]).ok();
+    rt.cmd(&["start", &sid]).ok();
+    let spid = rt.state(&sid)["pid"].as_i64().unwrap();
+    let ns = |t: &str| format!("/proc/{spid}/ns/{t}");
+    // Direct path: no new user namespace, joins done by the init itself.
+    let b = Bundle::sh("hostname; for t in net uts ipc; do readlink /proc/self/ns/$t; done");
+    b.edit(|c| {
+        for n in c["linux"]["namespaces"].as_array_mut().unwrap() {
+            let t = n["type"].as_str().unwrap().to_string();
+            let file = match t.as_str() {
+                "network" => "net",
+                "uts" => "uts",
+                "ipc" => "ipc",
+                _ => continue,
+            };
+            n["path"] = json!(ns(file));
+        }
+        c.as_object_mut().unwrap().remove("hostname");
+    });
+    let out = output_of(&b);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("pod-1"));
+    for t in ["net", "uts", "ipc"] {
+        assert_eq!(lines.next().unwrap(), std::fs::read_link(ns(t)).unwrap().to_str().unwrap(), "{t}");
+    }
+    // Under the default policy the joiner gets a user namespace of its own while joining the
+    // sandbox's network, ipc and uts namespaces, which the host's user namespace owns: the
+    // init cannot mount sysfs or mqueue for them, so the runtime makes those on the host side.
+    let b = Bundle::sh("for t in net ipc; do readlink /proc/self/ns/$t; done; cat /proc/self/uid_map; ls /sys/class/net | sort | tr '\\n' ' '");
+    b.edit(|c| {
+        for n in c["linux"]["namespaces"].as_array_mut().unwrap() {
+            match n["type"].as_str().unwrap() {
+                "network" => n["path"] = json!(ns("net")),
+                "ipc" => n["path"] = json!(ns("ipc")),
+                "uts" => n["path"] = json!(ns("uts")),
+                _ => {}
+            }
+        }
+        c.as_object_mut().unwrap().remove("hostname");
+    });
+    let r = Runtime::new().run(&unique("joined"), &b);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], std::fs::read_link(ns("net")).unwrap().to_str().unwrap());
+    assert_eq!(lines[1], std::fs::read_link(ns("ipc")).unwrap().to_str().unwrap());
+    assert_ne!(lines[2].split_whitespace().nth(1), Some("0"), "no user namespace of its own: {}", r.stdout);
+    assert_eq!(lines[3].trim(), "lo", "sysfs must show the joined network namespace's devices");
+    rt.cmd(&["delete", "--force", &sid]).ok();
+}
+
+#[test]
+fn a_time_namespace_and_oom_score_adj() {
+    let b = Bundle::sh("readlink /proc/self/ns/time; cat /proc/self/oom_score_adj");
+    b.edit(|c| {
+        c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "time"}));
+        c["process"]["oomScoreAdj"] = json!(500);
+    });
+    let out = output_of(&b);
+    let mut lines = out.lines();
+    assert_ne!(lines.next().unwrap(), std::fs::read_link("/proc/self/ns/time").unwrap().to_str().unwrap());
+    assert_eq!(lines.next(), Some("500"));
+}
+
+#[test]
+fn a_pod_user_namespace_is_joined_with_the_rest() {
+    // Kubernetes with user namespaces: the sandbox has one, its containers join it by path
+    // along with its network namespace (the bootstrap path: the user namespace is joined first).
+    let rt = Runtime::unconfined();
+    let sandbox = Bundle::sh("sleep 100");
+    let map = json!([{"containerID": 0, "hostID": 500000, "size": 65536}]);
+    sandbox.edit(|c| {
+        c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+        c["linux"]["uidMappings"] = map.clone();
+        c["linux"]["gidMappings"] = map.clone();
+    });
+    let sid = unique("usersandbox");
+    rt.create(&sid, &sandbox, &[]).ok();
+    rt.cmd(&["start", &sid]).ok();
+    let spid = rt.state(&sid)["pid"].as_i64().unwrap();
+    let ns = |t: &str| format!("/proc/{spid}/ns/{t}");
+    let b = Bundle::sh("cat /proc/self/uid_map; readlink /proc/self/ns/net; ls /sys/class/net");
+    b.edit(|c| {
+        let list = c["linux"]["namespaces"].as_array_mut().unwrap();
+        for n in list.iter_mut() {
+            if n["type"] == "network" {
+                n["path"] = json!(ns("net"));
+            }
+        }
+        list.push(json!({"type": "user", "path": ns("user")}));
+    });
+    let r = rt.run(&unique("userjoin"), &b);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["0", "500000", "65536"]);
+    assert_eq!(lines[1], std::fs::read_link(ns("net")).unwrap().to_str().unwrap());
+    rt.cmd(&["delete", "--force", &sid]).ok();
+}

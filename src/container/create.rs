@@ -192,7 +192,13 @@ pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
 
     let ns = NsPlan::from_spec(spec).map_err(|e| Error::host("prepare namespaces", e))?;
     let user_ns = ns.creates(LinuxNamespaceType::User) || ns.joins_type(LinuxNamespaceType::User);
-    let prepared = rootfs::prepare(spec, &rootfs_path, user_ns, opts.bind_check)?;
+    let joined = |t: LinuxNamespaceType| ns.joins.iter().find(|j| j.typ == t).map(|j| j.fd.as_fd());
+    let premount = rootfs::Premount {
+        net: joined(LinuxNamespaceType::Network),
+        ipc: joined(LinuxNamespaceType::Ipc),
+        user_ns,
+    };
+    let prepared = rootfs::prepare(spec, &rootfs_path, &premount, opts.bind_check)?;
     let rootfs_dir = sfs::openat(None, &rootfs_path, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0)
         .map_err(|e| Error::host(format!("open {}", rootfs_path.display()), e))?;
     let proc = idmap::host_proc().map_err(|e| Error::host("open /proc", e))?;

@@ -29,6 +29,40 @@ fn io_err(what: &'static str) -> impl FnOnce(io::Error) -> ProcessError {
     move |source| ProcessError::Io { what, source }
 }
 
+/// Runs `make` in a child process that first joins the namespace `ns` (of type `flag`) with our
+/// host privileges, and returns the fd it made (a detached mount), passed back over a socket.
+pub fn in_namespace(
+    ns: BorrowedFd,
+    flag: i32,
+    make: impl FnOnce() -> io::Result<OwnedFd>,
+) -> io::Result<OwnedFd> {
+    let (ours, theirs) = sys::socket::seqpacket_pair()?;
+    match sys::process::fork()? {
+        Forked::Child => {
+            drop(ours);
+            let result = sys::process::setns(ns, flag).and_then(|()| make());
+            let _ = match &result {
+                Ok(fd) => sys::socket::send_with_fds(theirs.as_fd(), b"ok", &[fd.as_fd()]),
+                Err(e) => sys::socket::send_with_fds(theirs.as_fd(), e.to_string().as_bytes(), &[]),
+            };
+            sys::process::exit_now(0)
+        }
+        Forked::Parent { pidfd, .. } => {
+            drop(theirs);
+            let mut buf = [0u8; 512];
+            let got = sys::socket::recv_with_fds(ours.as_fd(), &mut buf, 1);
+            if let Some(p) = pidfd {
+                let _ = sys::process::wait_pidfd(p.as_fd(), false);
+            }
+            let (n, mut fds) = got?;
+            match fds.pop() {
+                Some(fd) => Ok(fd),
+                None => Err(io::Error::other(String::from_utf8_lossy(&buf[..n]).into_owned())),
+            }
+        }
+    }
+}
+
 /// The user namespace maps the parent writes for a new user namespace.
 pub struct Maps<'a> {
     pub uids: &'a [LinuxIdMapping],

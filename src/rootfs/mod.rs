@@ -64,6 +64,8 @@ impl RootfsError {
 
 /// A bind mount prepared on the host: a detached tree with its attributes already set.
 pub struct PreparedBind {
+    /// A detached mount: a clone of the bind source, or (for sysfs and mqueue of a joined
+    /// namespace, see [`premount`]) a new file system instance made on the host side.
     pub tree: OwnedFd,
     pub is_dir: bool,
     /// The path the source really resolved to (after symlinks), for the policy and messages.
@@ -100,12 +102,44 @@ pub type BindCheck<'a> = &'a dyn Fn(&Path, bool) -> Option<String>;
 
 /// Parent side: clones the rootfs and the bind sources into detached, configured mounts.
 /// `rootfs` has been checked to exist; `user_ns` says whether device nodes must be bound.
+/// A file system the init cannot mount itself: sysfs of a joined network namespace, or mqueue
+/// of a joined ipc namespace, when the container has a user namespace of its own. The kernel
+/// lets only the owner of the network (ipc) namespace's user namespace mount them, and a
+/// joined namespace belongs to the host or a pod sandbox, as a Kubernetes pod's containers join
+/// their sandbox's under scutum's forced user namespace. A helper process joins that namespace
+/// with the runtime's host privileges and makes a detached instance for the init to attach.
+pub struct Premount<'a> {
+    /// The joined namespace (an fd the parent opened on the config's path) and its type.
+    pub net: Option<BorrowedFd<'a>>,
+    pub ipc: Option<BorrowedFd<'a>>,
+    /// The container has a user namespace of its own (new or joined).
+    pub user_ns: bool,
+}
+
+fn premount(p: &Premount, i: usize, m: &Mount, o: &MountOpts) -> Result<Option<PreparedBind>, RootfsError> {
+    let typ = m.typ().as_deref().unwrap_or_default();
+    let (ns, flag) = match (typ, p.user_ns) {
+        ("sysfs", true) => (p.net, libc::CLONE_NEWNET),
+        ("mqueue", true) => (p.ipc, libc::CLONE_NEWIPC),
+        _ => return Ok(None),
+    };
+    let Some(ns) = ns else { return Ok(None) };
+    let src = m.source().as_ref().and_then(|s| s.to_str()).unwrap_or(typ).to_string();
+    let data = o.data.clone();
+    let attrs = o.set;
+    let make = move || fs_mount(typ, Some(&src), &data, attrs);
+    let tree = crate::process::in_namespace(ns, flag, make)
+        .map_err(|e| RootfsError::io("mount", format!("{typ} of the joined namespace (mounts[{i}])"), e))?;
+    Ok(Some(PreparedBind { tree, is_dir: true, real_source: PathBuf::from(typ) }))
+}
+
 pub fn prepare(
     spec: &Spec,
     rootfs: &Path,
-    user_ns: bool,
+    pre: &Premount,
     check: Option<BindCheck>,
 ) -> Result<Prepared, RootfsError> {
+    let user_ns = pre.user_ns;
     let dir =
         sfs::openat(None, rootfs, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0).map_err(|e| {
             let why = match e.raw_os_error() {
@@ -128,7 +162,7 @@ pub fn prepare(
         let o = parse_options(i, m)?;
         binds.push(match o.bind {
             Some(kind) => Some(prepare_bind(i, m, &o, kind, check)?),
-            None => None,
+            None => premount(pre, i, m, &o)?,
         });
     }
     let devices = spec.linux().as_ref().and_then(|l| l.devices().as_deref()).unwrap_or_default();
@@ -439,8 +473,12 @@ fn mount_one(s: &Setup, root: BorrowedFd, i: usize, m: &Mount) -> Result<(), Roo
     let o = parse_options(i, m)?;
     if let Some(b) = s.prepared.binds.get(i).and_then(Option::as_ref) {
         let kind = if b.is_dir { Kind::Dir } else { Kind::File };
-        let target = resolve::create(root, dest, kind)
-            .map_err(|e| RootfsError::config(&field, format!("{}: {e}", dest.display())))?;
+        let target = if m.typ().as_deref() == Some("sysfs") {
+            real_dir(root, dest, &field, "sysfs")?
+        } else {
+            resolve::create(root, dest, kind)
+                .map_err(|e| RootfsError::config(&field, format!("{}: {e}", dest.display())))?
+        };
         return smount::move_mount(b.tree.as_fd(), target.as_fd())
             .map_err(|e| RootfsError::io("bind-mount onto", dest, e));
     }
