@@ -121,7 +121,10 @@ impl Policy {
             p.allow_bind_sources = v;
         }
         if let Some(v) = f.uid_pool {
-            if v.size < 65536 || v.start == 0 || v.start + v.size > 1 << 32 {
+            // checked_add: with a start near 2^64 the sum would wrap (in release builds) to a
+            // small end and pass, and the pool's ids, truncated to 32 bits, start at host root.
+            let end = v.start.checked_add(v.size);
+            if v.size < 65536 || v.start == 0 || end.is_none_or(|e| e > 1 << 32) {
                 return Err(file_err("uidPool: needs start > 0, size >= 65536, start + size <= 2^32".into()));
             }
             p.uid_pool = v;

@@ -356,6 +356,20 @@ fn policy_files_override_presets_and_bad_files_are_errors() {
     }
 }
 
+/// Found by fuzzing (fuzz/corpus/policy_file/seed-pool-overflow.json): start + size overflowed,
+/// a panic in debug builds and, wrapped in release builds, a pool accepted at host uid 0.
+#[test]
+fn a_uid_pool_that_overflows_is_refused() {
+    // The second wraps to exactly 0 and, truncated to 32 bits, would have started at host uid 0.
+    let wraps_to_host_root: (u64, u64) = (u64::MAX - (1 << 32) + 1, 1 << 32);
+    for (start, size) in [(u64::MAX, 65536), wraps_to_host_root, (u64::MAX - 65535, 65536), (1 << 63, 65536)]
+    {
+        let text = format!(r#"{{"preset":"hardened","uidPool":{{"start":{start},"size":{size}}}}}"#);
+        let e = Policy::from_file(Path::new("p.json"), text.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("uidPool"), "{start}: {e}");
+    }
+}
+
 #[test]
 fn presets_parse() {
     for p in ["hardened", "baseline", "unconfined"] {
