@@ -53,7 +53,8 @@ impl State {
     /// Pure, so that arbitrary bytes can be fuzzed without a state directory.
     pub fn parse(path: &Path, id: &str, bytes: &[u8]) -> Result<State> {
         let corrupt = |msg: String| ContainerError::Corrupt { path: path.to_path_buf(), msg };
-        let state: State = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let state: State = serde_json::from_slice(bytes)
+            .map_err(|e| corrupt(crate::log::one_line(&e.to_string()).into()))?;
         if state.id != id {
             return Err(corrupt(format!("it describes container {:?}", state.id)));
         }

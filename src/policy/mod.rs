@@ -185,11 +185,14 @@ impl Finding {
             "adjust" => Severity::Adjust,
             _ => Severity::Warn,
         };
+        // Pointers and details quote the config (paths, names): escaped, so that a finding
+        // is one line in `check`'s output and in the log.
+        let one_line = |s: String| crate::log::one_line(&s).into_owned();
         Finding {
             rule: info.id.clone(),
             severity,
-            pointer: pointer.into(),
-            detail: detail.into(),
+            pointer: one_line(pointer.into()),
+            detail: one_line(detail.into()),
             reason: info.reason.clone(),
             reference: info.reference.clone(),
             remedy: info.remedy.clone(),

@@ -234,6 +234,21 @@ fn a_refused_create_lists_every_refusal_at_once() {
     assert!(!msg.contains('\n'));
 }
 
+/// Found by fuzzing: a finding quotes the config (here a namespace path) and must stay one line
+/// in `check`'s output and the log, or a bundle could forge findings.
+#[test]
+fn findings_escape_control_characters_they_quote() {
+    let mut v = base();
+    let ns = v["linux"]["namespaces"].as_array_mut().unwrap();
+    ns.retain(|n| n["type"] != "network");
+    ns.push(json!({"type": "network", "path": "/run/netns/x\nSCU-FAKE-001 /forged: ok"}));
+    let e = eval(&v, "hardened");
+    let f = e.findings.iter().find(|f| f.rule == "SCU-NS-002").expect("the path is refused");
+    assert!(!f.line().contains('\n'), "{}", f.line());
+    assert!(f.line().contains(r"/run/netns/x\nSCU-FAKE-001"), "{}", f.line());
+    assert!(!e.refusal_message().contains('\n'));
+}
+
 #[test]
 fn hardened_adds_user_namespace_and_hardening_baseline_does_not() {
     let mut v = base();

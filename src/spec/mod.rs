@@ -54,11 +54,12 @@ pub fn load_json<T: DeserializeOwned>(path: &Path) -> Result<T, SpecError> {
 pub fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, SpecError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
+        // Both quote the input (map keys, unknown variants): escaped, so the error is one line.
+        let field = crate::log::one_line(&e.path().to_string()).into_owned();
         SpecError::Parse {
             path: path.to_path_buf(),
             field: if field == "." { "(document)".into() } else { field },
-            msg: e.into_inner().to_string(),
+            msg: crate::log::one_line(&e.into_inner().to_string()).into_owned(),
         }
     })
 }
@@ -75,5 +76,23 @@ pub fn rootfs_path(spec: &Spec, bundle: &Path) -> PathBuf {
         p
     } else {
         bundle.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing: serde quotes unknown variants and map keys verbatim, so a control
+    /// character in the config made a multi-line error (and a forged log line).
+    #[test]
+    fn parse_errors_quoting_the_input_stay_one_line() {
+        for text in
+            [r#"{"linux":{"namespaces":[{"type":"pid\nSCU-FAKE"}]}}"#, r#"{"annotations":{"a\nb":1}}"#]
+        {
+            let e = parse_json::<Spec>(Path::new("config.json"), text.as_bytes()).unwrap_err().to_string();
+            assert!(!e.contains('\n'), "{e}");
+            assert!(e.contains(r"\n"), "{e}");
+        }
     }
 }
