@@ -50,7 +50,13 @@ fn create_must_finish(rt: &Runtime, id: &str, bundle: &Bundle) -> Run {
 /// The create fails with one line containing every one of `words`, exit 1, and leaves nothing.
 #[track_caller]
 fn assert_refused(b: &Bundle, words: &[&str]) -> String {
-    let rt = Runtime::new();
+    assert_refused_with(&[], b, words)
+}
+
+/// [`assert_refused`] with global flags (`--policy baseline`).
+#[track_caller]
+fn assert_refused_with(flags: &[&str], b: &Bundle, words: &[&str]) -> String {
+    let rt = Runtime::with(flags);
     let before = host_snapshot();
     let id = unique("hostile");
     let r = create_must_finish(&rt, &id, b);
@@ -203,4 +209,31 @@ fn a_missing_rootfs_is_refused() {
     std::fs::write(b.rootfs(), "not a directory").unwrap();
     assert_refused(&b, &["root.path", "is not a directory"]);
     assert!(Path::new(&b.rootfs()).is_file());
+}
+
+#[test]
+fn mounts_made_writable_by_a_later_option_are_judged_as_mounted() {
+    // baseline: no user namespace is forced, so container root is host root and a writable
+    // sysfs or /usr would be the host's. Later options win (`ro,rw` is writable) and the
+    // recursive attribute is applied last (`ro,rrw` is writable).
+    let rt_flags = ["--policy", "baseline"];
+    let b = Bundle::sh("true");
+    b.edit(|c| {
+        for m in c["mounts"].as_array_mut().unwrap() {
+            if m["type"] == "sysfs" {
+                m["options"] = serde_json::json!(["nosuid", "noexec", "nodev", "ro", "rw"]);
+            }
+        }
+    });
+    assert_refused_with(&rt_flags, &b, &["SCU-MNT-002", "sysfs on /sys is writable"]);
+    // A bind whose source is a symlink in the bundle to the host's /usr: the policy sees an
+    // ordinary path, the bind check sees /usr and must see the bind as writable.
+    let b = Bundle::sh("true");
+    std::os::unix::fs::symlink("/usr", b.path().join("usr-link")).unwrap();
+    let src = b.path().join("usr-link");
+    b.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(serde_json::json!(
+            {"destination": "/hostusr", "type": "bind", "source": src, "options": ["rbind", "ro", "rrw"]}))
+    });
+    assert_refused_with(&rt_flags, &b, &["mounts[", "SCU-MNT-001", "writable bind of the host's /usr"]);
 }

@@ -109,7 +109,10 @@ fn has_opt(m: &Mount, opt: &str) -> bool {
 fn mounts(spec: &Spec, policy: &Policy, ctx: &Context, out: &mut Vec<Finding>) {
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
         let typ = m.typ().as_deref().unwrap_or_default();
-        let readonly = has_opt(m, "ro") || has_opt(m, "rro");
+        // As the mount will really be: `ro,rw` is writable (options the rootfs cannot parse
+        // fail create anyway; judged writable here).
+        let opts = m.options().as_deref().unwrap_or_default();
+        let readonly = crate::rootfs::options::parse(opts).is_ok_and(|o| o.readonly());
         if is_bind(m) {
             let src = m.source().clone().unwrap_or_default();
             if let Some(why) = paths::bind_source_refusal(&src, readonly, policy, &ctx.rootfs) {

@@ -109,6 +109,28 @@ fn cases() -> Vec<Case> {
             |v| set_opts(v, "sysfs", json!(["nosuid", "noexec", "nodev", "ro"])),
         ),
         ("SCU-MNT-002", |v| set_opts(v, "cgroup", json!(["nosuid", "noexec", "nodev", "relatime"])), |_| {}),
+        // Later options win: `ro,rw` mounts writable (it passed when "any ro" counted).
+        (
+            "SCU-MNT-002",
+            |v| set_opts(v, "sysfs", json!(["nosuid", "noexec", "nodev", "ro", "rw"])),
+            |v| set_opts(v, "sysfs", json!(["rw", "nosuid", "noexec", "nodev", "ro"])),
+        ),
+        // The recursive attribute is applied last: `ro,rrw` binds the host's /usr writable.
+        (
+            "SCU-MNT-001",
+            |v| {
+                push_mount(
+                    v,
+                    json!({"destination": "/hostusr", "type": "bind", "source": "/usr", "options": ["rbind", "ro", "rrw"]}),
+                )
+            },
+            |v| {
+                push_mount(
+                    v,
+                    json!({"destination": "/hostusr", "type": "bind", "source": "/usr", "options": ["rbind", "rrw", "rro"]}),
+                )
+            },
+        ),
         (
             "SCU-MNT-004",
             |v| v["linux"]["rootfsPropagation"] = json!("rshared"),
