@@ -184,6 +184,21 @@ fn cases() -> Vec<Case> {
             |v| v["process"]["args"] = json!(["/proc/self/exe"]),
             |v| v["process"]["args"] = json!(["/bin/sh"]),
         ),
+        // Spelled so that "starts with /proc" missed them; the init refused them later, so
+        // `check` and `create` disagreed.
+        (
+            "SCU-PROC-002",
+            |v| v["process"]["cwd"] = json!("/srv/../proc/self/cwd"),
+            |v| v["process"]["cwd"] = json!("/srv/../procfs"),
+        ),
+        (
+            "SCU-PROC-002",
+            |v| {
+                v["process"]["cwd"] = json!("/bin");
+                v["process"]["args"] = json!(["../proc/self/exe"]);
+            },
+            |v| v["process"]["args"] = json!(["proc"]),
+        ),
         (
             "SCU-ANN-001",
             |v| v["annotations"] = json!({"org.systemd.property.ExecStartPre": "x"}),
