@@ -155,6 +155,9 @@ fn check_evaluation(original: &Spec, host: &Policy, eval: &Evaluation) {
     let back: Spec = spec::parse_json(Path::new("state/config.json"), &stored)
         .unwrap_or_else(|e| panic!("the stored effective config does not load: {e}"));
     assert_same("the stored effective config", &eval.spec, &back);
+    if eval.policy != "unconfined" {
+        assert_refusals_judge_what_the_runtime_does(&eval.spec);
+    }
     if eval.policy == "hardened" {
         // The host's own hardened policy (with its overrides), or the preset a bundle asked for.
         let p = if host.name == eval.policy { host } else { &presets()[0] };
@@ -162,6 +165,43 @@ fn check_evaluation(original: &Spec, host: &Policy, eval: &Evaluation) {
     }
     if eval.policy == "unconfined" && host.name == "unconfined" {
         assert_same("the config under the unconfined policy", original, &eval.spec);
+    }
+}
+
+/// Whether a mount with these options ends up read-only, restated from mount semantics: later
+/// options override earlier ones, and the recursive (`r`-prefixed) attributes are applied after
+/// the mount's own.
+fn mounted_readonly(options: &[String]) -> bool {
+    let (mut own, mut rec) = (None, None);
+    for o in options {
+        match o.as_str() {
+            "ro" => own = Some(true),
+            "rw" => own = Some(false),
+            "rro" => rec = Some(true),
+            "rrw" => rec = Some(false),
+            _ => {}
+        }
+    }
+    rec.or(own).unwrap_or(false)
+}
+
+/// The refusal rules (hardened and baseline) must judge a config the way the runtime will act
+/// on it, not by how its strings look: an accepted config has no writable sysfs or cgroupfs
+/// (SCU-MNT-002) and no cwd or program under /proc (SCU-PROC-002), whatever the spelling.
+fn assert_refusals_judge_what_the_runtime_does(s: &Spec) {
+    for m in s.mounts().iter().flatten() {
+        let typ = m.typ().as_deref().unwrap_or_default();
+        let opts = m.options().as_deref().unwrap_or_default();
+        if matches!(typ, "sysfs" | "cgroup" | "cgroup2") {
+            assert!(mounted_readonly(opts), "{typ} accepted writable with options {opts:?}");
+        }
+    }
+    let normalize = scutum::rootfs::resolve::normalize;
+    if let Some(p) = s.process() {
+        assert!(!normalize(p.cwd()).starts_with("proc"), "cwd {:?} accepted", p.cwd());
+        if let Some(a0) = p.args().as_ref().and_then(|a| a.first()).filter(|a| a.starts_with('/')) {
+            assert!(!normalize(Path::new(a0)).starts_with("proc"), "args[0] {a0:?} accepted");
+        }
     }
 }
 

@@ -447,7 +447,11 @@ fn state_json_on_disk_loads_like_the_pure_parse() {
 /// it promises (invalid UTF-8, deep nesting, huge numbers), so a green run means something.
 #[test]
 fn the_mutator_is_deterministic_and_reaches_hostile_inputs() {
-    let corpus = corpus("config");
+    // The seeds only: what libFuzzer added to the corpus is mostly no longer JSON.
+    let corpus: Vec<_> = corpus("config")
+        .into_iter()
+        .filter(|(p, _)| p.file_name().unwrap().to_string_lossy().starts_with("seed-"))
+        .collect();
     let dict = Dict::of(&corpus);
     let run = |seed| {
         let mut rng = Rng(seed);
