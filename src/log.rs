@@ -2,6 +2,7 @@
 //! errors. containerd shows users the last `"level":"error"` line of the JSON log, so that line
 //! must name the root cause in plain words.
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
@@ -62,8 +63,24 @@ pub fn init(path: Option<&Path>, format: Format, debug: bool) -> std::io::Result
     Ok(())
 }
 
+/// `text` with its control characters escaped (`\n`, `\r`, `\u{1b}`...), for text taken from
+/// a config, a state file or a policy file that ends up in a message: a record stays one line,
+/// so a bundle cannot forge log lines, findings or terminal escapes.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.into() })
+            .collect(),
+    )
+}
+
 /// Writes one record to the log file (if any); errors and warnings also go to stderr.
 pub fn log(level: Level, msg: &str) {
+    // Messages escape what they quote from the input; this is the last line of defence.
+    let msg = &*one_line(msg);
     let Some(l) = LOGGER.get() else {
         if level >= Level::Warn {
             eprintln!("scutum: {msg}");
@@ -151,5 +168,11 @@ mod tests {
         assert_eq!(rfc3339(t), "2000-02-29T12:34:56.500000000Z");
         let t = UNIX_EPOCH + Duration::from_secs(1_795_890_970);
         assert_eq!(rfc3339(t), "2026-11-28T18:36:10.000000000Z");
+    }
+
+    #[test]
+    fn one_line_escapes_control_characters_only() {
+        assert!(matches!(one_line("plain /päth: ok"), Cow::Borrowed(_)));
+        assert_eq!(one_line("a\nb\r\u{1b}[2J\0\t"), "a\\nb\\r\\u{1b}[2J\\u{0}\\t");
     }
 }

@@ -55,6 +55,20 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+impl State {
+    /// Parses the bytes of container `id`'s state.json (read from `path`, named in errors).
+    /// Pure, so that arbitrary bytes can be fuzzed without a state directory.
+    pub fn parse(path: &Path, id: &str, bytes: &[u8]) -> Result<State> {
+        let corrupt = |msg: String| ContainerError::Corrupt { path: path.to_path_buf(), msg };
+        let state: State = serde_json::from_slice(bytes)
+            .map_err(|e| corrupt(crate::log::one_line(&e.to_string()).into()))?;
+        if state.id != id {
+            return Err(corrupt(format!("it describes container {:?}", state.id)));
+        }
+        Ok(state)
+    }
+}
+
 /// A container's state directory, exclusively locked (flock) for as long as this value lives,
 /// so create, start and delete of one container never interleave.
 pub struct StateDir {
@@ -152,14 +166,7 @@ impl Container {
             }
             Err(e) => return Err(ContainerError::io("read", path, e)),
         };
-        let state: State = serde_json::from_slice(&bytes)
-            .map_err(|e| ContainerError::Corrupt { path: path.clone(), msg: e.to_string() })?;
-        if state.id != id {
-            return Err(ContainerError::Corrupt {
-                path,
-                msg: format!("it describes container {:?}", state.id),
-            });
-        }
+        let state = State::parse(&path, id, &bytes)?;
         Ok(Container { dir, state })
     }
 

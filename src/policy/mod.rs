@@ -121,7 +121,10 @@ impl Policy {
             p.allow_bind_sources = v;
         }
         if let Some(v) = f.uid_pool {
-            if v.size < 65536 || v.start == 0 || v.start + v.size > 1 << 32 {
+            // checked_add: with a start near 2^64 the sum would wrap (in release builds) to a
+            // small end and pass, and the pool's ids, truncated to 32 bits, start at host root.
+            let end = v.start.checked_add(v.size);
+            if v.size < 65536 || v.start == 0 || end.is_none_or(|e| e > 1 << 32) {
                 return Err(file_err("uidPool: needs start > 0, size >= 65536, start + size <= 2^32".into()));
             }
             p.uid_pool = v;
@@ -182,11 +185,14 @@ impl Finding {
             "adjust" => Severity::Adjust,
             _ => Severity::Warn,
         };
+        // Pointers and details quote the config (paths, names): escaped, so that a finding
+        // is one line in `check`'s output and in the log.
+        let one_line = |s: String| crate::log::one_line(&s).into_owned();
         Finding {
             rule: info.id.clone(),
             severity,
-            pointer: pointer.into(),
-            detail: detail.into(),
+            pointer: one_line(pointer.into()),
+            detail: one_line(detail.into()),
             reason: info.reason.clone(),
             reference: info.reference.clone(),
             remedy: info.remedy.clone(),

@@ -109,7 +109,10 @@ fn has_opt(m: &Mount, opt: &str) -> bool {
 fn mounts(spec: &Spec, policy: &Policy, ctx: &Context, out: &mut Vec<Finding>) {
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
         let typ = m.typ().as_deref().unwrap_or_default();
-        let readonly = has_opt(m, "ro") || has_opt(m, "rro");
+        // As the mount will really be: `ro,rw` is writable (options the rootfs cannot parse
+        // fail create anyway; judged writable here).
+        let opts = m.options().as_deref().unwrap_or_default();
+        let readonly = crate::rootfs::options::parse(opts).is_ok_and(|o| o.readonly());
         if is_bind(m) {
             let src = m.source().clone().unwrap_or_default();
             if let Some(why) = paths::bind_source_refusal(&src, readonly, policy, &ctx.rootfs) {
@@ -259,9 +262,11 @@ fn process(spec: &Spec, out: &mut Vec<Finding>) {
     if let Some(adj) = p.oom_score_adj().filter(|a| *a < 0) {
         out.push(Finding::new("SCU-PROC-001", "/process/oomScoreAdj", adj.to_string()));
     }
-    let under_proc = |s: &Path| s.starts_with("/proc");
-    if let Some(a0) = p.args().as_ref().and_then(|a| a.first()) {
-        if under_proc(Path::new(a0)) {
+    // Lexically normalised, as the init judges them: "/x/../proc/self/cwd" is under /proc too.
+    let under_proc = |s: &Path| crate::rootfs::resolve::normalize(s).starts_with("proc");
+    // args[0] with a '/' is a path (relative to the cwd); without one, a $PATH lookup.
+    if let Some(a0) = p.args().as_ref().and_then(|a| a.first()).filter(|a| a.contains('/')) {
+        if under_proc(&p.cwd().join(a0)) {
             out.push(Finding::new("SCU-PROC-002", "/process/args/0", a0.clone()));
         }
     }

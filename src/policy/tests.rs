@@ -109,6 +109,28 @@ fn cases() -> Vec<Case> {
             |v| set_opts(v, "sysfs", json!(["nosuid", "noexec", "nodev", "ro"])),
         ),
         ("SCU-MNT-002", |v| set_opts(v, "cgroup", json!(["nosuid", "noexec", "nodev", "relatime"])), |_| {}),
+        // Later options win: `ro,rw` mounts writable (it passed when "any ro" counted).
+        (
+            "SCU-MNT-002",
+            |v| set_opts(v, "sysfs", json!(["nosuid", "noexec", "nodev", "ro", "rw"])),
+            |v| set_opts(v, "sysfs", json!(["rw", "nosuid", "noexec", "nodev", "ro"])),
+        ),
+        // The recursive attribute is applied last: `ro,rrw` binds the host's /usr writable.
+        (
+            "SCU-MNT-001",
+            |v| {
+                push_mount(
+                    v,
+                    json!({"destination": "/hostusr", "type": "bind", "source": "/usr", "options": ["rbind", "ro", "rrw"]}),
+                )
+            },
+            |v| {
+                push_mount(
+                    v,
+                    json!({"destination": "/hostusr", "type": "bind", "source": "/usr", "options": ["rbind", "rrw", "rro"]}),
+                )
+            },
+        ),
         (
             "SCU-MNT-004",
             |v| v["linux"]["rootfsPropagation"] = json!("rshared"),
@@ -161,6 +183,21 @@ fn cases() -> Vec<Case> {
             "SCU-PROC-002",
             |v| v["process"]["args"] = json!(["/proc/self/exe"]),
             |v| v["process"]["args"] = json!(["/bin/sh"]),
+        ),
+        // Spelled so that "starts with /proc" missed them; the init refused them later, so
+        // `check` and `create` disagreed.
+        (
+            "SCU-PROC-002",
+            |v| v["process"]["cwd"] = json!("/srv/../proc/self/cwd"),
+            |v| v["process"]["cwd"] = json!("/srv/../procfs"),
+        ),
+        (
+            "SCU-PROC-002",
+            |v| {
+                v["process"]["cwd"] = json!("/bin");
+                v["process"]["args"] = json!(["../proc/self/exe"]);
+            },
+            |v| v["process"]["args"] = json!(["proc"]),
         ),
         (
             "SCU-ANN-001",
@@ -232,6 +269,21 @@ fn a_refused_create_lists_every_refusal_at_once() {
         assert!(msg.contains(part), "{msg}");
     }
     assert!(!msg.contains('\n'));
+}
+
+/// Found by fuzzing: a finding quotes the config (here a namespace path) and must stay one line
+/// in `check`'s output and the log, or a bundle could forge findings.
+#[test]
+fn findings_escape_control_characters_they_quote() {
+    let mut v = base();
+    let ns = v["linux"]["namespaces"].as_array_mut().unwrap();
+    ns.retain(|n| n["type"] != "network");
+    ns.push(json!({"type": "network", "path": "/run/netns/x\nSCU-FAKE-001 /forged: ok"}));
+    let e = eval(&v, "hardened");
+    let f = e.findings.iter().find(|f| f.rule == "SCU-NS-002").expect("the path is refused");
+    assert!(!f.line().contains('\n'), "{}", f.line());
+    assert!(f.line().contains(r"/run/netns/x\nSCU-FAKE-001"), "{}", f.line());
+    assert!(!e.refusal_message().contains('\n'));
 }
 
 #[test]
@@ -353,6 +405,20 @@ fn policy_files_override_presets_and_bad_files_are_errors() {
         b"not json",
     ] {
         assert!(Policy::from_file(Path::new("p.json"), bad).is_err(), "{}", String::from_utf8_lossy(bad));
+    }
+}
+
+/// Found by fuzzing (fuzz/corpus/policy_file/seed-pool-overflow.json): start + size overflowed,
+/// a panic in debug builds and, wrapped in release builds, a pool accepted at host uid 0.
+#[test]
+fn a_uid_pool_that_overflows_is_refused() {
+    // The second wraps to exactly 0 and, truncated to 32 bits, would have started at host uid 0.
+    let wraps_to_host_root: (u64, u64) = (u64::MAX - (1 << 32) + 1, 1 << 32);
+    for (start, size) in [(u64::MAX, 65536), wraps_to_host_root, (u64::MAX - 65535, 65536), (1 << 63, 65536)]
+    {
+        let text = format!(r#"{{"preset":"hardened","uidPool":{{"start":{start},"size":{size}}}}}"#);
+        let e = Policy::from_file(Path::new("p.json"), text.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("uidPool"), "{start}: {e}");
     }
 }
 

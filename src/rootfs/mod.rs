@@ -183,7 +183,7 @@ fn prepare_bind(
         .map_err(|e| RootfsError::config(&field, format!("{}: {e}", src.display())))?;
     let real_source = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)))
         .map_err(|e| RootfsError::io("resolve", &src, e))?;
-    let readonly = (o.set | o.rec_set) & smount::MOUNT_ATTR_RDONLY != 0;
+    let readonly = o.readonly();
     if let Some(why) = check.and_then(|c| c(&real_source, readonly)) {
         return Err(RootfsError::config(
             field,

@@ -22,6 +22,21 @@ pub struct MountOpts {
     pub data: Vec<(String, Option<String>)>,
 }
 
+impl MountOpts {
+    /// Whether the mount ends up read-only. Within each group later options win (`ro,rw` is
+    /// writable), and the recursive attributes are applied after the mount's own, so `ro,rrw`
+    /// is writable too. What the policy and the bind check judge, so they see what gets mounted.
+    pub fn readonly(&self) -> bool {
+        if self.rec_set & MOUNT_ATTR_RDONLY != 0 {
+            return true;
+        }
+        if self.rec_clear & MOUNT_ATTR_RDONLY != 0 {
+            return false;
+        }
+        self.set & MOUNT_ATTR_RDONLY != 0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdmapKind {
     /// The mount itself only.
@@ -231,6 +246,25 @@ mod tests {
         let o = p(&["rbind", "rro", "rnosuid"]);
         assert_eq!(o.rec_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID);
         assert_eq!(o.set, 0);
+    }
+
+    /// Found by the fuzz targets' invariant that the policy judges what gets mounted: "any ro
+    /// present" let `ro,rw` mount sysfs writable and `ro,rrw` bind the host's /usr writable.
+    #[test]
+    fn readonly_is_what_the_mount_ends_up_as() {
+        for (opts, ro) in [
+            (&[][..], false),
+            (&["ro"], true),
+            (&["rro"], true),
+            (&["ro", "rw"], false),
+            (&["rw", "ro"], true),
+            (&["ro", "rrw"], false),
+            (&["rrw", "ro"], false),
+            (&["rro", "rw"], true),
+            (&["rw", "rro", "rbind"], true),
+        ] {
+            assert_eq!(p(opts).readonly(), ro, "{opts:?}");
+        }
     }
 
     #[test]

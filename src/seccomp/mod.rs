@@ -92,6 +92,12 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The BPF programs in install order, for inspection (the fuzz targets check that the
+    /// kernel would accept each of them).
+    pub fn programs(&self) -> &[Vec<libc::sock_filter>] {
+        &self.programs
+    }
+
     /// Installs the stack on the calling thread. Allocates nothing: the profile may deny brk
     /// and mmap as soon as the first filter is in.
     pub fn install(&self) -> std::io::Result<()> {
