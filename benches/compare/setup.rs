@@ -1,0 +1,219 @@
+//! The environment every runtime shares: the work directory, the busybox rootfs, the two
+//! bundles (`/bin/true` and a long-running `sleep`), crun's cgroup workaround, and the machine
+//! description printed with the results.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// Busybox applets the bundles use (the rootfs holds nothing else).
+const APPLETS: &[&str] = &["sh", "true", "false", "sleep", "cat", "ls"];
+
+/// Finds `name` on PATH (absolute path), so every runtime is spawned by absolute path and none
+/// pays for a PATH search at spawn time.
+pub fn which(name: &str) -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| format!("{name} not found on PATH (benches/run.sh installs it)"))
+}
+
+/// Whether the ELF file at `path` has a PT_INTERP header (a dynamic loader), i.e. is
+/// dynamically linked. `None` if it is not a readable 64-bit ELF.
+pub fn is_dynamic(path: &Path) -> Option<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut h = [0u8; 64];
+    f.read_exact(&mut h).ok()?;
+    if &h[..4] != b"\x7fELF" || h[4] != 2 {
+        return None;
+    }
+    let phoff = u64::from_le_bytes(h[0x20..0x28].try_into().ok()?);
+    let phentsize = usize::from(u16::from_le_bytes([h[0x36], h[0x37]]));
+    let phnum = usize::from(u16::from_le_bytes([h[0x38], h[0x39]]));
+    if phentsize < 4 {
+        return None;
+    }
+    // Only the program headers are read: a whole binary read here would set the driver's
+    // peak RSS, which forked children inherit (see spawn.rs).
+    let mut ph = vec![0u8; phentsize.checked_mul(phnum)?];
+    f.seek(SeekFrom::Start(phoff)).ok()?;
+    f.read_exact(&mut ph).ok()?;
+    const PT_INTERP: u32 = 3;
+    Some(ph.chunks_exact(phentsize).any(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]) == PT_INTERP))
+}
+
+/// The host's statically linked busybox (Debian: busybox-static).
+fn static_busybox() -> Result<PathBuf> {
+    ["/bin/busybox", "/usr/bin/busybox"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| is_dynamic(p) == Some(false))
+        .ok_or_else(|| "a static busybox is needed (apt-get install busybox-static)".to_string())
+}
+
+/// Builds `<work>/rootfs`: busybox, its applets as symlinks, and the mount points.
+pub fn make_rootfs(work: &Path) -> Result<PathBuf> {
+    let rootfs = work.join("rootfs");
+    let err = |what: &str, e: std::io::Error| format!("rootfs: {what}: {e}");
+    for d in ["bin", "proc", "sys", "dev", "etc", "tmp", "root", "run"] {
+        std::fs::create_dir_all(rootfs.join(d)).map_err(|e| err(d, e))?;
+    }
+    std::fs::copy(static_busybox()?, rootfs.join("bin/busybox")).map_err(|e| err("copy busybox", e))?;
+    for a in APPLETS {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(a)).map_err(|e| err(a, e))?;
+    }
+    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n")
+        .map_err(|e| err("etc/passwd", e))?;
+    std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").map_err(|e| err("etc/group", e))?;
+    Ok(rootfs)
+}
+
+/// The config `runc spec` writes (asked of runc once, so all runtimes get runc's defaults).
+pub fn runc_spec(runc: &Path, work: &Path) -> Result<Value> {
+    let dir = work.join("spec");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let out = Command::new(runc)
+        .args(["spec", "--bundle"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("runc spec: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("runc spec failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let text = std::fs::read(dir.join("config.json")).map_err(|e| format!("runc spec output: {e}"))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    serde_json::from_slice(&text).map_err(|e| format!("runc spec output: {e}"))
+}
+
+/// Writes `<work>/<name>/config.json`: the runc spec with `args`, no terminal, the shared
+/// read-only rootfs, and ociVersion 1.0.2-dev (crun 1.8.1 rejects 1.2.0).
+pub fn make_bundle(work: &Path, name: &str, base: &Value, rootfs: &Path, args: &[&str]) -> Result<PathBuf> {
+    let dir = work.join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut c = base.clone();
+    c["ociVersion"] = json!("1.0.2-dev");
+    c["process"]["terminal"] = json!(false);
+    c["process"]["args"] = json!(args);
+    c["root"] = json!({ "path": rootfs, "readonly": true });
+    let text = serde_json::to_vec_pretty(&c).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("config.json"), text).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The unified hierarchy's controller list on a hybrid host.
+const UNIFIED_CONTROLLERS: &str = "/sys/fs/cgroup/unified/cgroup.controllers";
+
+/// crun 1.8.1 refuses to start on a hybrid host whose unified hierarchy lists controllers.
+/// In this process's private mount namespace (see main.rs) an empty file is bind-mounted over
+/// that one file; the host's mounts and cgroups are not touched. Returns a note for the report.
+pub fn hide_unified_controllers(work: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(UNIFIED_CONTROLLERS) {
+        Ok(s) if !s.trim().is_empty() => {}
+        _ => return Ok(None),
+    }
+    let empty = work.join("empty-cgroup.controllers");
+    std::fs::write(&empty, "").map_err(|e| format!("{}: {e}", empty.display()))?;
+    let st = Command::new("mount")
+        .arg("--bind")
+        .arg(&empty)
+        .arg(UNIFIED_CONTROLLERS)
+        .status()
+        .map_err(|e| format!("mount --bind: {e}"))?;
+    if !st.success() {
+        return Err(format!("mount --bind {} {UNIFIED_CONTROLLERS} failed", empty.display()));
+    }
+    Ok(Some(format!(
+        "hybrid cgroup host: {UNIFIED_CONTROLLERS} is bind-mounted empty inside the benchmark's \
+         private mount namespace (crun 1.8.1 refuses to start otherwise); all runtimes run there"
+    )))
+}
+
+/// Removes (rmdir, never recursive) cgroup directories named `<prefix>*` that a runtime left
+/// behind, anywhere up to four levels below /sys/fs/cgroup (runc nests some controllers under
+/// its own cgroup). Returns what it found.
+pub fn remove_leftover_cgroups(prefix: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    walk_cgroups(Path::new("/sys/fs/cgroup"), prefix, 4, &mut found);
+    found
+}
+
+fn walk_cgroups(dir: &Path, prefix: &str, depth: u32, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.filter_map(|e| e.ok()) {
+        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_dir(e.path());
+            found.push(e.path().display().to_string());
+        } else if depth > 1 {
+            walk_cgroups(&e.path(), prefix, depth - 1, found);
+        }
+    }
+}
+
+/// Mount points under `dir` in this mount namespace (should be none after cleanup).
+pub fn mounts_under(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let d = dir.display().to_string();
+    text.lines().filter_map(|l| l.split(' ').nth(4)).filter(|m| m.starts_with(&d)).map(String::from).collect()
+}
+
+fn first_line(cmd: &Path, arg: &str) -> String {
+    Command::new(cmd)
+        .arg(arg)
+        .stdin(Stdio::null())
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(String::from))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn proc_field(file: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().into())
+}
+
+fn cgroup_layout() -> &'static str {
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        "cgroup v2 (unified)"
+    } else if Path::new("/sys/fs/cgroup/unified").is_dir() {
+        "hybrid (v1 controllers, v2 at /sys/fs/cgroup/unified)"
+    } else {
+        "cgroup v1"
+    }
+}
+
+/// What the results were measured on.
+pub fn machine(runc: &Path, crun: &Path, scutum: &Path) -> Value {
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let linkage = match is_dynamic(scutum) {
+        Some(true) => "dynamically linked",
+        Some(false) => "statically linked",
+        None => "unknown linkage",
+    };
+    let size = std::fs::metadata(scutum).map(|m| m.len()).unwrap_or(0);
+    json!({
+        "cpu": proc_field("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into()),
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "memory": proc_field("/proc/meminfo", "MemTotal").unwrap_or_else(|| "unknown".into()),
+        "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
+        "os": os,
+        "cgroups": cgroup_layout(),
+        "runc": first_line(runc, "--version"),
+        "crun": first_line(crun, "--version"),
+        "scutum": format!("{} ({}, {linkage}, {size} bytes)", first_line(scutum, "--version"), scutum.display()),
+        "date": scutum::log::rfc3339(std::time::SystemTime::now()),
+    })
+}
