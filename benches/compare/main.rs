@@ -174,7 +174,7 @@ fn inner(args: &[String]) -> Result<()> {
     let prefix = format!("sb{}", std::process::id());
     let work = PathBuf::from(format!("/run/scutum-bench-{}", std::process::id()));
     std::fs::create_dir(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-    let (mut bench, machine) = match prepare(&work, settings) {
+    let (mut bench, mut machine) = match prepare(&work, settings) {
         Ok(x) => x,
         Err(e) => {
             cleanup(None, &work, &prefix);
@@ -182,6 +182,14 @@ fn inner(args: &[String]) -> Result<()> {
         }
     };
     let measured = measure(&mut bench);
+    machine["load_after"] = setup::loadavg().into();
+    let busy = |k: &str| machine[k].as_str().and_then(|l| l.split(' ').next()?.parse::<f64>().ok());
+    if [busy("load_before"), busy("load_after")].into_iter().flatten().any(|l| l > 1.0) {
+        bench.notes.push(
+            "the machine was busy during the run (load average above 1, see above): numbers are noisier than on an idle machine"
+                .into(),
+        );
+    }
     let problems = cleanup(Some(&bench), &work, &prefix);
     for p in &problems {
         eprintln!("[compare] cleanup: {p}");

@@ -66,7 +66,20 @@ impl Bench {
         let mut s = String::new();
         let st = &self.settings;
         let _ = writeln!(s, "## Machine\n");
-        for key in ["cpu", "cpus", "memory", "kernel", "os", "cgroups", "runc", "crun", "scutum", "date"] {
+        for key in [
+            "cpu",
+            "cpus",
+            "memory",
+            "kernel",
+            "os",
+            "cgroups",
+            "runc",
+            "crun",
+            "scutum",
+            "date",
+            "load_before",
+            "load_after",
+        ] {
             let v = &machine[key];
             let v = v.as_str().map(String::from).unwrap_or_else(|| v.to_string());
             let _ = writeln!(s, "- {key}: {v}");
@@ -154,10 +167,11 @@ impl Bench {
         }
 
         let _ = writeln!(s, "\n## Floors (same machine, same timing)\n");
-        let _ = writeln!(s, "| reference | median |");
-        let _ = writeln!(s, "|---|---:|");
+        let _ = writeln!(s, "| reference | median | peak RSS |");
+        let _ = writeln!(s, "|---|---:|---:|");
         for (label, v) in &self.floors {
-            let _ = writeln!(s, "| {label} | {} |", fmt_ms(median(&ms(v))));
+            let _ =
+                writeln!(s, "| {label} | {} | {} |", fmt_ms(median(&ms(v))), fmt_mib(median(&rss_mib(v))));
         }
 
         let _ = writeln!(s, "\n## Targets (informational: nothing fails on a time)\n");

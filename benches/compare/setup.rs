@@ -190,6 +190,12 @@ fn cgroup_layout() -> &'static str {
     }
 }
 
+/// The 1-, 5- and 15-minute load averages: other work on the machine makes numbers noisier.
+pub fn loadavg() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
 /// What the results were measured on.
 pub fn machine(runc: &Path, crun: &Path, scutum: &Path) -> Value {
     let os = std::fs::read_to_string("/etc/os-release")
@@ -215,5 +221,6 @@ pub fn machine(runc: &Path, crun: &Path, scutum: &Path) -> Value {
         "crun": first_line(crun, "--version"),
         "scutum": format!("{} ({}, {linkage}, {size} bytes)", first_line(scutum, "--version"), scutum.display()),
         "date": scutum::log::rfc3339(std::time::SystemTime::now()),
+        "load_before": loadavg(),
     })
 }
