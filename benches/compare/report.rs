@@ -28,6 +28,14 @@ fn rss_mib(v: &[Sample]) -> Vec<f64> {
     v.iter().map(|s| s.rss_kib as f64 / 1024.0).collect()
 }
 
+fn spawn_method() -> &'static str {
+    if crate::spawn::posix_spawn() {
+        "posix_spawn + wait4"
+    } else {
+        "fork + execve + wait4"
+    }
+}
+
 fn fmt_ms(x: Option<f64>) -> String {
     match x {
         Some(x) if x < 10.0 => format!("{x:.2} ms"),
@@ -87,10 +95,12 @@ impl Bench {
         let _ = writeln!(
             s,
             "- method: {} measured rounds per operation after {} warm-up rounds{}, runtimes alternated \
-             (order rotated every round), each runtime process timed from spawn to exit; medians\n",
+             (order rotated every round), each runtime process spawned directly ({}) and timed \
+             from spawn to exit; medians\n",
             st.rounds,
             st.warmup,
-            if st.quick { " (QUICK MODE: smoke test, numbers are not meaningful)" } else { "" }
+            if st.quick { " (QUICK MODE: smoke test, numbers are not meaningful)" } else { "" },
+            spawn_method()
         );
 
         let _ = writeln!(s, "## Results (medians; scutum = `--policy unconfined`)\n");
@@ -304,6 +314,7 @@ impl Bench {
                 "warmup": self.settings.warmup,
                 "churn_containers": self.settings.churn,
                 "churn_window": self.settings.window,
+                "spawn": spawn_method(),
             },
             "runtimes": self.rts.iter().map(|r| json!({
                 "name": r.name,

@@ -31,11 +31,13 @@ pub struct Timed {
 
 /// Spawns `cmd`, waits for it and returns the wall time, exit status and peak RSS.
 pub fn run_timed(cmd: &mut Command) -> io::Result<Timed> {
-    // SAFETY: the hook does nothing (no allocation, no lock, no syscall), so it is trivially
-    // safe to run between fork and exec. Its only effect is that std forks instead of using
-    // posix_spawn (see the module docs).
-    unsafe {
-        cmd.pre_exec(|| Ok(()));
+    if !posix_spawn() {
+        // SAFETY: the hook does nothing (no allocation, no lock, no syscall), so it is
+        // trivially safe to run between fork and exec. Its only effect is that std forks
+        // instead of using posix_spawn (see the module docs).
+        unsafe {
+            cmd.pre_exec(|| Ok(()));
+        }
     }
     let start = Instant::now();
     let child = cmd.spawn()?;
@@ -44,6 +46,12 @@ pub fn run_timed(cmd: &mut Command) -> io::Result<Timed> {
     // `child` was reaped by wait4: dropping it must not (and does not) wait again.
     drop(child);
     Ok(Timed { elapsed, status: ExitStatus::from_raw(status), maxrss_kib })
+}
+
+/// SCUTUM_BENCH_SPAWN=posix_spawn spawns with posix_spawn instead of fork: to check that the
+/// choice does not move the times (peak RSS then reads at least the driver's own).
+pub fn posix_spawn() -> bool {
+    std::env::var("SCUTUM_BENCH_SPAWN").is_ok_and(|v| v == "posix_spawn")
 }
 
 /// wait4(pid) until it reports `pid`; returns the raw wait status and ru_maxrss (KiB).
