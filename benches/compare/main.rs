@@ -35,7 +35,9 @@ environment:
   RUNC, CRUN               runc / crun binaries (default: found on PATH)
   SCUTUM_BENCH_ROUNDS      measured rounds per operation (default 100, quick 5)
   SCUTUM_BENCH_CHURN       containers in the churn scenario (default 200, quick 20)
-  SCUTUM_BENCH_OUT         output directory (default target/bench-results)";
+  SCUTUM_BENCH_OUT         output directory (default target/bench-results)
+  SCUTUM_VARIANTS          extra scutum builds measured alongside, with --policy unconfined:
+                           NAME=PATH[,NAME=PATH...] (e.g. musl=target/x86_64-unknown-linux-musl/release/scutum)";
 
 fn env_usize(name: &str) -> Option<usize> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
@@ -79,6 +81,23 @@ fn binary(env: &str, name: &str) -> Result<PathBuf> {
     }
 }
 
+/// SCUTUM_VARIANTS: `NAME=PATH,...`, extra scutum binaries (build experiments) to measure.
+fn parse_variants() -> Result<Vec<(String, PathBuf)>> {
+    let Ok(text) = std::env::var("SCUTUM_VARIANTS") else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for item in text.split(',').filter(|s| !s.trim().is_empty()) {
+        let (name, path) =
+            item.split_once('=').ok_or_else(|| format!("SCUTUM_VARIANTS: {item:?} is not NAME=PATH"))?;
+        let path = std::fs::canonicalize(path).map_err(|e| format!("SCUTUM_VARIANTS: {path}: {e}"))?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || out.len() >= 20
+        {
+            return Err(format!("SCUTUM_VARIANTS: bad or too many names at {name:?}"));
+        }
+        out.push((name.to_string(), path));
+    }
+    Ok(out)
+}
+
 /// Builds the bundles and runtimes. Everything it creates lives under `work`.
 fn prepare(work: &Path, settings: Settings) -> Result<(Bench, serde_json::Value)> {
     let mut notes = Vec::new();
@@ -96,12 +115,21 @@ fn prepare(work: &Path, settings: Settings) -> Result<(Bench, serde_json::Value)
     let bundle_true = bundle("bundle-true", &["/bin/true"])?;
     let bundle_sleep = bundle("bundle-sleep", &["/bin/sleep", "86400"])?;
     let machine = setup::machine(&runc, &crun, &scutum);
-    let rts = vec![
+    let mut rts = vec![
         Runtime::new("runc", 'r', runc, work, &[]),
         Runtime::new("crun", 'c', crun, work, &[]),
         Runtime::new("scutum", 's', scutum.clone(), work, &["--policy", "unconfined"]),
         Runtime::new("scutum-hardened", 'h', scutum, work, &[]),
     ];
+    let mut variants = Vec::new();
+    for (k, (name, path)) in parse_variants()?.into_iter().enumerate() {
+        // Digits: unique against r, c, s, h (ids of all runtimes exist side by side, and runc
+        // and crun name cgroups after them).
+        let tag = char::from_digit(u32::try_from(k).unwrap_or(u32::MAX), 10)
+            .ok_or("more than 10 SCUTUM_VARIANTS")?;
+        variants.push(rts.len());
+        rts.push(Runtime::new(&format!("scutum-{name}"), tag, path, work, &["--policy", "unconfined"]));
+    }
     notes.push(
         "scutum = `--policy unconfined` (runc semantics); scutum-hardened = no --policy flag \
          (the hardened default), on the same plain runc-spec bundle"
@@ -109,6 +137,7 @@ fn prepare(work: &Path, settings: Settings) -> Result<(Bench, serde_json::Value)
     );
     let bench = Bench {
         rts,
+        variants,
         settings,
         prefix: format!("sb{}", std::process::id()),
         work: work.to_path_buf(),

@@ -136,9 +136,28 @@ impl Bench {
             );
         }
 
+        let variants: Vec<&str> = self.variants.iter().map(|&r| self.rts[r].name.as_str()).collect();
+        if !variants.is_empty() {
+            let _ =
+                writeln!(s, "\n## Build variants of scutum (`--policy unconfined`; in parentheses: /crun)\n");
+            let _ = writeln!(s, "| operation | crun | scutum | {} |", variants.join(" | "));
+            let _ = writeln!(s, "|---|---:|---:|{}", "---:|".repeat(variants.len()));
+            for op in &self.ops {
+                let c = self.med(op, "crun");
+                let cells: Vec<String> = std::iter::once("scutum")
+                    .chain(variants.iter().copied())
+                    .map(|v| {
+                        let x = self.med(op, v);
+                        format!("{} ({})", fmt_ms(x), fmt_ratio(x, c))
+                    })
+                    .collect();
+                let _ = writeln!(s, "| {} | {} | {} |", op.label, fmt_ms(c), cells.join(" | "));
+            }
+        }
+
         let _ =
             writeln!(s, "\n## Peak RSS per operation (median of wait4 ru_maxrss of the runtime process)\n");
-        let names: Vec<&str> = self.rts.iter().map(|r| r.name).collect();
+        let names: Vec<&str> = self.rts.iter().map(|r| r.name.as_str()).collect();
         let _ = writeln!(s, "| operation | {} |", names.join(" | "));
         let _ = writeln!(s, "|---|{}", "---:|".repeat(names.len()));
         for op in &self.ops {
@@ -276,7 +295,7 @@ impl Bench {
                         Some(why) => json!({ "skipped": why }),
                         None => stats(&op.samples[r]),
                     };
-                    per.insert(rt.name.into(), v);
+                    per.insert(rt.name.clone(), v);
                 }
                 let ratio = |a: &str, b: &str| Some(self.med(op, a)? / self.med(op, b)?);
                 json!({
@@ -293,7 +312,7 @@ impl Bench {
             let mut m = serde_json::Map::new();
             for (r, rt) in self.rts.iter().enumerate() {
                 m.insert(
-                    rt.name.into(),
+                    rt.name.clone(),
                     json!({
                         "create_start_ms": ms(&ch.create_start[r]),
                         "delete_force_ms": ms(&ch.delete_force[r]),

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub struct Runtime {
-    /// Column name: runc, crun, scutum, scutum-hardened.
-    pub name: &'static str,
+    /// Column name: runc, crun, scutum, scutum-hardened, or scutum-<variant>.
+    pub name: String,
     /// One letter in container ids, so ids are unique across runtimes.
     pub tag: char,
     pub bin: PathBuf,
@@ -26,9 +26,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(name: &'static str, tag: char, bin: PathBuf, work: &Path, global: &[&str]) -> Runtime {
+    pub fn new(name: &str, tag: char, bin: PathBuf, work: &Path, global: &[&str]) -> Runtime {
         let mut rt = Runtime {
-            name,
+            name: name.to_string(),
             tag,
             bin,
             root: work.join(format!("root-{name}")),

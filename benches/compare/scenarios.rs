@@ -51,6 +51,8 @@ pub struct Settings {
 
 pub struct Bench {
     pub rts: Vec<Runtime>,
+    /// Indices in `rts` of extra scutum builds (SCUTUM_VARIANTS).
+    pub variants: Vec<usize>,
     pub settings: Settings,
     /// Unique to this run; starts every container id (and so every cgroup a runtime creates).
     pub prefix: String,
