@@ -210,14 +210,16 @@ fn inner(args: &[String]) -> Result<()> {
             return Err(e);
         }
     };
+    let cpu = setup::CpuSnapshot::now();
     let measured = measure(&mut bench);
+    let others = cpu.others_share_since();
     machine["load_after"] = setup::loadavg().into();
-    let busy = |k: &str| machine[k].as_str().and_then(|l| l.split(' ').next()?.parse::<f64>().ok());
-    if [busy("load_before"), busy("load_after")].into_iter().flatten().any(|l| l > 1.0) {
-        bench.notes.push(
-            "the machine was busy during the run (load average above 1, see above): numbers are noisier than on an idle machine"
-                .into(),
-        );
+    machine["cpu_used_by_others"] = format!("{:.0}% of all CPUs during the run", others * 100.0).into();
+    if others > 0.1 {
+        bench.notes.push(format!(
+            "other work used {:.0}% of the machine's CPU time during the run: numbers are noisier than on an idle machine",
+            others * 100.0
+        ));
     }
     let problems = cleanup(Some(&bench), &work, &prefix);
     for p in &problems {

@@ -87,6 +87,7 @@ impl Bench {
             "date",
             "load_before",
             "load_after",
+            "cpu_used_by_others",
         ] {
             let v = &machine[key];
             let v = v.as_str().map(String::from).unwrap_or_else(|| v.to_string());

@@ -190,7 +190,47 @@ fn cgroup_layout() -> &'static str {
     }
 }
 
-/// The 1-, 5- and 15-minute load averages: other work on the machine makes numbers noisier.
+/// CPU time counters, to tell how much of the machine other work took during a run.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuSnapshot {
+    /// All CPUs, all states (clock ticks).
+    total: u64,
+    /// All CPUs, busy (user, nice, system, irq, softirq, steal).
+    busy: u64,
+    /// This driver and the runtimes it waited for (utime, stime, cutime, cstime).
+    own: u64,
+}
+
+impl CpuSnapshot {
+    pub fn now() -> CpuSnapshot {
+        let nums = |l: &str| l.split_whitespace().filter_map(|f| f.parse::<u64>().ok()).collect::<Vec<_>>();
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu = stat.lines().next().map(nums).unwrap_or_default();
+        let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+        // user nice system idle iowait irq softirq steal
+        let busy = [0, 1, 2, 5, 6, 7].iter().map(|&i| get(&cpu, i)).sum();
+        let total = busy + get(&cpu, 3) + get(&cpu, 4);
+        let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // Fields after the command name: state is field 3, utime..cstime are fields 14-17.
+        let rest = me.rsplit_once(')').map_or(String::new(), |(_, r)| r.to_string());
+        let f: Vec<u64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
+        let own = (11..15).map(|i| get(&f, i)).sum();
+        CpuSnapshot { total, busy, own }
+    }
+
+    /// Share of all CPUs that something other than this benchmark used since `self`
+    /// (approximate: kernel work the runtimes cause, such as network namespace cleanup, and
+    /// container processes reaped by init count as "other").
+    pub fn others_share_since(&self) -> f64 {
+        let now = CpuSnapshot::now();
+        let total = now.total.saturating_sub(self.total).max(1) as f64;
+        let busy = now.busy.saturating_sub(self.busy);
+        let own = now.own.saturating_sub(self.own);
+        busy.saturating_sub(own) as f64 / total
+    }
+}
+
+/// The 1-, 5- and 15-minute load averages.
 pub fn loadavg() -> String {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
