@@ -4,7 +4,8 @@
 #   benches/profile.sh [SCUTUM_BINARY]     default target/release/scutum
 #
 # For run, create, start, state, list and delete -f: syscall counts and times (strace -c -f),
-# a syscall timeline (strace -f -r -T), task-clock and page faults (perf stat), and instruction
+# a syscall timeline (strace -f -r -T), kernel time per syscall without strace's overhead
+# (perf trace -s), task-clock and page faults (perf stat), and instruction
 # counts per function (valgrind --tool=callgrind; valgrind 3.19 has no open_tree, so create and
 # run are only counted up to that call). Output: target/bench-results/profile/<name>/, where
 # <name> is $PROFILE_NAME or the binary's directory name. Needs root, runc (for `runc spec`),
@@ -99,6 +100,14 @@ sc start p-start
 strace -f -r -T -o "$out/timeline-delete-f.txt" "$S" --root "$root" --policy unconfined delete -f p-start
 sc delete -f p-create >/dev/null
 sc delete -f p-create2 >/dev/null
+
+echo "== perf trace -s (kernel time per syscall, low overhead)" >&2
+perf trace -s -o "$out/perf-trace-run.txt" -- "$S" --root "$root" --policy unconfined \
+    run -b "$work/b-true" p-trace-run >/dev/null 2>&1
+perf trace -s -o "$out/perf-trace-create.txt" -- "$S" --root "$root" --policy unconfined \
+    create -b "$work/b-sleep" p-trace >/dev/null 2>&1
+perf trace -s -o "$out/perf-trace-start.txt" -- "$S" --root "$root" --policy unconfined start p-trace
+perf trace -s -o "$out/perf-trace-delete-f.txt" -- "$S" --root "$root" --policy unconfined delete -f p-trace
 
 echo "== perf stat ($reps runs each)" >&2
 sc create -b "$work/b-sleep" p-live >/dev/null 2>&1
