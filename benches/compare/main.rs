@@ -211,13 +211,21 @@ fn inner(args: &[String]) -> Result<()> {
         }
     };
     let cpu = setup::CpuSnapshot::now();
+    let procs = setup::ProcSnapshot::now();
     let measured = measure(&mut bench);
     let others = cpu.others_share_since();
+    let top: Vec<String> = procs.top_others(4).iter().map(|(c, t)| format!("{c} {t:.1} s")).collect();
     machine["load_after"] = setup::loadavg().into();
-    machine["cpu_used_by_others"] = format!("{:.0}% of all CPUs during the run", others * 100.0).into();
+    machine["cpu_used_by_others"] = format!(
+        "{:.0}% of all CPUs during the run (most: {})",
+        others * 100.0,
+        if top.is_empty() { "none".into() } else { top.join(", ") }
+    )
+    .into();
     if others > 0.1 {
         bench.notes.push(format!(
-            "other work used {:.0}% of the machine's CPU time during the run: numbers are noisier than on an idle machine",
+            "other work used {:.0}% of the machine's CPU time during the run (see cpu_used_by_others): \
+             if that is more than the runtimes' own kernel work, numbers are noisier than on an idle machine",
             others * 100.0
         ));
     }

@@ -230,6 +230,54 @@ impl CpuSnapshot {
     }
 }
 
+/// CPU ticks of every process, to name what else ran during a measurement.
+pub struct ProcSnapshot(std::collections::HashMap<i32, (u64, u64)>);
+
+/// (comm, start time, utime + stime) of every process now.
+fn processes() -> Vec<(i32, String, u64, u64)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (head, rest) = stat.rsplit_once(')')?;
+            let comm = head.split_once('(')?.1.to_string();
+            let f: Vec<u64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
+            // Field N of /proc/<pid>/stat is f[N - 3]: utime 14, stime 15, starttime 22.
+            Some((pid, comm, *f.get(19)?, f.get(11)? + f.get(12)?))
+        })
+        .collect()
+}
+
+impl ProcSnapshot {
+    pub fn now() -> ProcSnapshot {
+        ProcSnapshot(processes().into_iter().map(|(pid, _, start, t)| (pid, (start, t))).collect())
+    }
+
+    /// The processes other than this one that used the most CPU since the snapshot (seconds,
+    /// by command name), among those still alive. Kernel threads count: the runtimes' own
+    /// kernel work (network namespace cleanup) shows up here as kworkers.
+    pub fn top_others(&self, n: usize) -> Vec<(String, f64)> {
+        let me = std::process::id() as i32;
+        let hz = 100.0; // USER_HZ on Linux
+        let mut by_comm: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        for (pid, comm, start, t) in processes() {
+            if pid == me {
+                continue;
+            }
+            let before = match self.0.get(&pid) {
+                Some(&(s, t0)) if s == start => t0,
+                _ => 0,
+            };
+            *by_comm.entry(comm).or_default() += t.saturating_sub(before);
+        }
+        let mut v: Vec<(String, f64)> =
+            by_comm.into_iter().filter(|(_, t)| *t > 0).map(|(c, t)| (c, t as f64 / hz)).collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        v.truncate(n);
+        v
+    }
+}
+
 /// The 1-, 5- and 15-minute load averages.
 pub fn loadavg() -> String {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
