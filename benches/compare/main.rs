@@ -155,9 +155,13 @@ fn prepare(work: &Path, settings: Settings) -> Result<(Bench, serde_json::Value)
 fn measure(b: &mut Bench) -> Result<()> {
     b.floors()?;
     b.run_true()?;
+    b.settle();
     b.lifecycle()?;
+    b.settle();
     b.running_container()?;
+    b.settle();
     b.delete_force()?;
+    b.settle();
     b.churn()
 }
 

@@ -127,6 +127,15 @@ impl Bench {
         Ok(())
     }
 
+    /// A pause between scenarios (full mode): the kernel tears down the last scenario's
+    /// network namespaces and mounts asynchronously, and that work should not land on the next
+    /// scenario's first calls.
+    pub fn settle(&self) {
+        if !self.settings.quick {
+            std::thread::sleep(Duration::from_secs(3));
+        }
+    }
+
     /// Reference points: the cost of spawning any process, and of the namespaces alone.
     pub fn floors(&mut self) -> Result<()> {
         self.progress("floors");
