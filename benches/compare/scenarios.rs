@@ -66,6 +66,8 @@ pub struct Bench {
     pub notes: Vec<String>,
 }
 
+const NAMESPACES_FLOOR: &str = "unshare (user,pid,mnt,uts,ipc,net) + chroot + /bin/true";
+
 /// Waits until `pid` has exited (gone from /proc, or a zombie its reaper has not collected).
 fn wait_exited(pid: i32) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -136,43 +138,44 @@ impl Bench {
         }
     }
 
-    /// Reference points: the cost of spawning any process, and of the namespaces alone.
-    pub fn floors(&mut self) -> Result<()> {
-        self.progress("floors");
-        let unshare = crate::setup::which("unshare")?;
-        let rootfs = self.rootfs.clone();
-        let spawn_true = Command::new("/bin/true");
-        let mut namespaces = Command::new(&unshare);
+    /// The namespace floor: what creating the namespaces alone costs (no runtime).
+    fn namespaces_floor(&self) -> Result<Command> {
+        let mut cmd = Command::new(crate::setup::which("unshare")?);
         // -r maps root: without a mapping, chroot loses its capabilities across execve.
-        namespaces.args([
-            "--user",
-            "--map-root-user",
-            "--pid",
-            "--mount",
-            "--uts",
-            "--ipc",
-            "--net",
-            "--fork",
-        ]);
-        namespaces.arg("chroot").arg(&rootfs).arg("/bin/true");
-        let mut floors = [
-            ("fork+exec /bin/true".to_string(), spawn_true, Vec::new()),
-            ("unshare (user,pid,mnt,uts,ipc,net) + chroot + /bin/true".to_string(), namespaces, Vec::new()),
-        ];
-        for round in 0..self.total_rounds() {
-            for k in [round % 2, (round + 1) % 2] {
-                let (label, cmd, samples) = &mut floors[k];
+        cmd.args(["--user", "--map-root-user", "--pid", "--mount", "--uts", "--ipc", "--net", "--fork"]);
+        cmd.arg("chroot").arg(&self.rootfs).arg("/bin/true");
+        Ok(cmd)
+    }
+
+    /// Runs each command `rounds` times, alternating, and returns their samples.
+    fn measure_floors(&self, cmds: &mut [(String, Command)], rounds: usize) -> Result<Vec<Vec<Sample>>> {
+        let n = cmds.len();
+        let mut out = vec![Vec::new(); n];
+        for round in 0..self.settings.warmup + rounds {
+            for k in (0..n).map(|k| (k + round) % n) {
+                let (label, cmd) = &mut cmds[k];
                 cmd.stdin(Stdio::null()).stdout(Stdio::null());
                 let t = run_timed(cmd).map_err(|e| format!("floor {label}: {e}"))?;
                 if !t.status.success() {
                     return Err(format!("floor {label}: {}", t.status));
                 }
                 if round >= self.settings.warmup {
-                    samples.push(t.into());
+                    out[k].push(t.into());
                 }
             }
         }
-        self.floors = floors.into_iter().map(|(l, _, s)| (l, s)).collect();
+        Ok(out)
+    }
+
+    /// Reference points: the cost of spawning any process, and of the namespaces alone.
+    pub fn floors(&mut self) -> Result<()> {
+        self.progress("floors");
+        let mut cmds = [
+            ("fork+exec /bin/true".to_string(), Command::new("/bin/true")),
+            (NAMESPACES_FLOOR.to_string(), self.namespaces_floor()?),
+        ];
+        let samples = self.measure_floors(&mut cmds, self.settings.rounds)?;
+        self.floors = cmds.into_iter().map(|(l, _)| l).zip(samples).collect();
         Ok(())
     }
 
@@ -312,6 +315,14 @@ impl Bench {
                 }
             }
         }
+        // The same namespace floor as at the start, now with every churn container alive:
+        // whatever the kernel makes slower as containers accumulate shows here too.
+        let alive = n * self.rts.len();
+        let mut cmds =
+            [(format!("{NAMESPACES_FLOOR}, with {alive} containers alive"), self.namespaces_floor()?)];
+        let floor = self.measure_floors(&mut cmds, self.settings.rounds.min(50))?;
+        let [(label, _)] = cmds;
+        self.floors.extend(floor.into_iter().map(|s| (label.clone(), s)));
         for i in 0..n {
             for r in self.order(i) {
                 let t = self.rts[r].call(&["delete", "-f", &self.id(r, "churn", i)])?;
