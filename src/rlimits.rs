@@ -5,9 +5,11 @@ use crate::sys;
 use oci_spec::runtime::{PosixRlimit, PosixRlimitType};
 use std::io;
 
+// RLIMIT_* are u32 in glibc's libc bindings and c_int in musl's.
+#[allow(clippy::unnecessary_cast)]
 pub fn resource(t: PosixRlimitType) -> u32 {
     use PosixRlimitType::*;
-    match t {
+    (match t {
         RlimitCpu => libc::RLIMIT_CPU,
         RlimitFsize => libc::RLIMIT_FSIZE,
         RlimitData => libc::RLIMIT_DATA,
@@ -24,7 +26,7 @@ pub fn resource(t: PosixRlimitType) -> u32 {
         RlimitNice => libc::RLIMIT_NICE,
         RlimitRtprio => libc::RLIMIT_RTPRIO,
         RlimitRttime => libc::RLIMIT_RTTIME,
-    }
+    }) as u32
 }
 
 pub fn apply(limits: &[PosixRlimit]) -> io::Result<()> {

@@ -25,11 +25,12 @@ pub fn run(g: &GlobalArgs, a: &ListArgs) -> Result<i32> {
             let rows: Vec<[String; 6]> = containers
                 .iter()
                 .map(|c| {
-                    let v = c.state_json();
+                    // One status derivation per container, no JSON on this path.
+                    let status = c.status();
                     [
                         c.state.id.clone(),
-                        v["pid"].to_string(),
-                        v["status"].as_str().unwrap_or("").to_string(),
+                        c.pid_when(status).to_string(),
+                        status.to_string(),
                         c.state.bundle.display().to_string(),
                         c.state.created.clone(),
                         c.state.owner.clone(),

@@ -176,6 +176,8 @@ pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
         cgroup: None,
         uid_range,
         policy: opts.policy.to_string(),
+        poststart: spec.hooks().as_ref().and_then(|h| h.poststart().clone()).unwrap_or_default(),
+        poststop: spec.hooks().as_ref().and_then(|h| h.poststop().clone()).unwrap_or_default(),
         cgroup_owned_parents: 0,
     };
     dir.write_atomic(CONFIG_FILE, &serde_json::to_vec(spec).expect("spec serialises"))?;

@@ -38,11 +38,7 @@ pub fn delete(root: &Path, id: &str, force: bool, systemd: bool) -> Result<()> {
         }
         kill_and_wait(&c);
     }
-    // poststop hooks need the config; read it only when state says it is there.
-    let poststop = spec::load_json::<Spec>(&dir.file(CONFIG_FILE))
-        .ok()
-        .and_then(|s| s.hooks().as_ref().and_then(|h| h.poststop().clone()))
-        .unwrap_or_default();
+    let poststop = &c.state.poststop;
     // Kills what is left (a container without its own pid namespace can leave processes
     // behind its init) and removes the cgroup; the state stays if that fails, for a retry.
     if let Some(cg) = &c.state.cgroup {
@@ -53,7 +49,7 @@ pub fn delete(root: &Path, id: &str, force: bool, systemd: bool) -> Result<()> {
         super::uidpool::release(root, id, r);
     }
     if !poststop.is_empty() {
-        hooks::run_all_warn("poststop", &poststop, &hook_state(&c.state, Status::Stopped));
+        hooks::run_all_warn("poststop", poststop, &hook_state(&c.state, Status::Stopped));
     }
     Ok(())
 }
@@ -75,7 +71,20 @@ pub fn kill_and_wait(c: &Container) {
     if let Some(cg) = &c.state.cgroup {
         let _ = cgroups::kill_all(cg);
     }
-    let Some(pidfd) = c.pidfd() else { return };
+    let Some(pidfd) = c.pidfd() else {
+        // No pidfd (a supervisor's seccomp filter, say) while /proc still shows our init by
+        // its start time: kill(2) then, rather than leave a running container behind.
+        if c.liveness() == super::Liveness::Alive {
+            let _ = sys::process::kill(c.state.pid, libc::SIGKILL);
+            for _ in 0..1000 {
+                if c.liveness() != super::Liveness::Alive {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        return;
+    };
     let _ = sys::process::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
     // A pidfd becomes readable when the process exits, whoever reaps it.
     let _ = sys::signal::poll_readable(&[pidfd.as_fd()], 10_000);

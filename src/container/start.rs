@@ -4,9 +4,8 @@ use super::create::hook_state;
 use super::state::{Container, StateDir, FIFO_FILE};
 use super::{ContainerError, Status};
 use crate::error::{Error, Result};
+use crate::hooks;
 use crate::sys::{self, fs as sfs};
-use crate::{hooks, spec};
-use oci_spec::runtime::Spec;
 use std::os::fd::AsFd;
 use std::path::Path;
 
@@ -51,9 +50,8 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     let _ = std::fs::remove_file(&fifo_path);
     c.state.status = Status::Running;
     dir.save(&c.state)?;
-    let config: Spec = spec::load_json(&dir.file(super::CONFIG_FILE))?;
-    if let Some(h) = config.hooks().as_ref().and_then(|h| h.poststart().as_deref()) {
-        hooks::run_all_warn("poststart", h, &hook_state(&c.state, Status::Running));
+    if !c.state.poststart.is_empty() {
+        hooks::run_all_warn("poststart", &c.state.poststart, &hook_state(&c.state, Status::Running));
     }
     Ok(())
 }

@@ -46,6 +46,12 @@ pub struct State {
     /// The policy the container was created under.
     #[serde(default)]
     pub policy: String,
+    /// The poststart and poststop hooks, copied from the config so `start` and `delete` need
+    /// not parse it (usually empty, and then absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststart: Vec<oci_spec::runtime::Hook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststop: Vec<oci_spec::runtime::Hook>,
     /// How many ancestors of `cgroup` scutum created for it (removed with it when empty).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cgroup_owned_parents: u32,
@@ -189,6 +195,15 @@ impl Container {
         }
     }
 
+    /// The pid to show for a container in `status`: 0 once it has stopped, as runc does.
+    pub fn pid_when(&self, status: Status) -> i32 {
+        if status == Status::Stopped {
+            0
+        } else {
+            self.state.pid
+        }
+    }
+
     fn is_frozen(&self) -> bool {
         let Some(cg) = &self.state.cgroup else { return false };
         std::fs::read_to_string(cg.join("cgroup.events")).is_ok_and(|s| s.lines().any(|l| l == "frozen 1"))
@@ -197,7 +212,7 @@ impl Container {
     /// The JSON `scutum state` prints (runtime-spec state plus runc's extra fields).
     pub fn state_json(&self) -> serde_json::Value {
         let status = self.status();
-        let pid = if matches!(status, Status::Stopped) { 0 } else { self.state.pid };
+        let pid = self.pid_when(status);
         let mut v = serde_json::json!({
             "ociVersion": self.state.oci_version,
             "id": self.state.id,

@@ -126,13 +126,15 @@ pub fn fstat(fd: BorrowedFd) -> io::Result<libc::stat> {
     Ok(unsafe { st.assume_init() })
 }
 
-/// The file system magic number of what `fd` is on (fstatfs(2)).
+/// The file system magic number of what `fd` is on (fstatfs(2)). (f_type is i64 in glibc's
+/// bindings and u64 in musl's.)
+#[allow(clippy::unnecessary_cast)]
 pub fn fs_magic(fd: BorrowedFd) -> io::Result<i64> {
     let mut st = MaybeUninit::<libc::statfs>::uninit();
     // SAFETY: `st` points to writable memory of the right size.
     check(unsafe { libc::fstatfs(fd.as_raw_fd(), st.as_mut_ptr()) })?;
     // SAFETY: fstatfs succeeded, so it filled `st`.
-    Ok(unsafe { st.assume_init() }.f_type)
+    Ok(unsafe { st.assume_init() }.f_type as i64)
 }
 
 /// Mount flags (ST_RDONLY, ST_NOSUID, ...) of the mount `fd` is on (fstatvfs(3)).
