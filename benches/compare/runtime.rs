@@ -72,6 +72,8 @@ impl Runtime {
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .map(|e| e.file_name().to_string_lossy().into_owned())
+            // scutum's bookkeeping (the uid-range pool) is no container: '@' is never in an id.
+            .filter(|n| !n.starts_with('@'))
             .collect();
         ids.sort();
         ids
