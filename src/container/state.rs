@@ -165,7 +165,7 @@ impl Container {
     pub fn load(root: &Path, id: &str) -> Result<Self> {
         let dir = root.join(id);
         let path = dir.join(STATE_FILE);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match sys::fs::read_small(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(ContainerError::NotExist(id.to_string()))
@@ -206,7 +206,8 @@ impl Container {
 
     fn is_frozen(&self) -> bool {
         let Some(cg) = &self.state.cgroup else { return false };
-        std::fs::read_to_string(cg.join("cgroup.events")).is_ok_and(|s| s.lines().any(|l| l == "frozen 1"))
+        sys::fs::read_small(&cg.join("cgroup.events"))
+            .is_ok_and(|s| s.split(|&b| b == b'\n').any(|l| l == b"frozen 1"))
     }
 
     /// The JSON `scutum state` prints (runtime-spec state plus runc's extra fields).

@@ -37,8 +37,8 @@ pub enum Liveness {
 
 /// Reads (state, start time in clock ticks) from `<proc>/<pid>/stat`.
 pub fn proc_start_time(proc_root: &Path, pid: i32) -> Option<(char, u64)> {
-    let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
-    parse_stat(&stat)
+    let stat = crate::sys::fs::read_small(&proc_root.join(pid.to_string()).join("stat")).ok()?;
+    parse_stat(std::str::from_utf8(&stat).ok()?)
 }
 
 /// Parses the state letter and field 22 (starttime) of a /proc/<pid>/stat line. The command

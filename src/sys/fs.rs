@@ -312,3 +312,25 @@ pub fn sealed_memfd(name: &str, content: &[u8]) -> io::Result<OwnedFd> {
     check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) })?;
     Ok(fd)
 }
+
+/// Reads a small file whole with as few syscalls as possible (open, one read, close): procfs,
+/// cgroupfs and state files are read on every `state` and `list`, and std's reads (a size
+/// probe, growing buffers, a read to see EOF) cost several syscalls each. A read shorter than
+/// the buffer is the end for a regular file and for these pseudo files alike.
+pub fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    let fd = openat(None, path, libc::O_RDONLY, 0)?;
+    let mut first = [0u8; 4096];
+    let n = read(&fd, &mut first)?;
+    let mut out = first[..n].to_vec();
+    if n == first.len() {
+        let mut chunk = [0u8; 4096];
+        loop {
+            let m = read(&fd, &mut chunk)?;
+            if m == 0 {
+                break;
+            }
+            out.extend_from_slice(&chunk[..m]);
+        }
+    }
+    Ok(out)
+}
