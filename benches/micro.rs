@@ -63,6 +63,7 @@ impl TempRoot {
             cgroup: None,
             uid_range: None,
             policy: "hardened".into(),
+            paused: false,
             poststart: Vec::new(),
             poststop: Vec::new(),
             cgroup_owned_parents: 0,

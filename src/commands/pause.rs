@@ -4,11 +4,13 @@
 use super::cgroup_of;
 use crate::cgroups::freezer;
 use crate::cli::GlobalArgs;
-use crate::container::{validate_id, Container, ContainerError, Status};
+use crate::container::{validate_id, Container, ContainerError, StateDir, Status};
 use crate::error::Result;
 
 pub fn run(g: &GlobalArgs, id: &str) -> Result<i32> {
     validate_id(id)?;
+    // Locked from load to save, so a concurrent start or delete cannot interleave.
+    let dir = StateDir::open(&g.root, id)?;
     let c = Container::load(&g.root, id)?;
     match c.status() {
         Status::Running | Status::Created => {}
@@ -22,5 +24,8 @@ pub fn run(g: &GlobalArgs, id: &str) -> Result<i32> {
         }
     }
     freezer::set(cgroup_of(&c, "pause")?, true)?;
+    let mut state = c.state.clone();
+    state.paused = true;
+    dir.save(&state)?;
     Ok(0)
 }

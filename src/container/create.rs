@@ -176,6 +176,7 @@ pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
         cgroup: None,
         uid_range,
         policy: opts.policy.to_string(),
+        paused: false,
         poststart: spec.hooks().as_ref().and_then(|h| h.poststart().clone()).unwrap_or_default(),
         poststop: spec.hooks().as_ref().and_then(|h| h.poststop().clone()).unwrap_or_default(),
         cgroup_owned_parents: 0,
