@@ -102,6 +102,8 @@ fn parse_variants() -> Result<Vec<(String, PathBuf)>> {
 fn prepare(work: &Path, settings: Settings) -> Result<(Bench, serde_json::Value)> {
     let mut notes = Vec::new();
     notes.extend(setup::hide_unified_controllers(work)?);
+    let roots = work.join("roots");
+    notes.push(setup::tmpfs_roots(&roots)?);
     let runc = binary("RUNC", "runc")?;
     let crun = binary("CRUN", "crun")?;
     let scutum = std::env::var_os("SCUTUM_BIN")
@@ -116,10 +118,10 @@ fn prepare(work: &Path, settings: Settings) -> Result<(Bench, serde_json::Value)
     let bundle_sleep = bundle("bundle-sleep", &["/bin/sleep", "86400"])?;
     let machine = setup::machine(&runc, &crun, &scutum);
     let mut rts = vec![
-        Runtime::new("runc", 'r', runc, work, &[]),
-        Runtime::new("crun", 'c', crun, work, &[]),
-        Runtime::new("scutum", 's', scutum.clone(), work, &["--policy", "unconfined"]),
-        Runtime::new("scutum-hardened", 'h', scutum, work, &[]),
+        Runtime::new("runc", 'r', runc, &roots, &[]),
+        Runtime::new("crun", 'c', crun, &roots, &[]),
+        Runtime::new("scutum", 's', scutum.clone(), &roots, &["--policy", "unconfined"]),
+        Runtime::new("scutum-hardened", 'h', scutum, &roots, &[]),
     ];
     let mut variants = Vec::new();
     for (k, (name, path)) in parse_variants()?.into_iter().enumerate() {
@@ -128,7 +130,7 @@ fn prepare(work: &Path, settings: Settings) -> Result<(Bench, serde_json::Value)
         let tag = char::from_digit(u32::try_from(k).unwrap_or(u32::MAX), 10)
             .ok_or("more than 10 SCUTUM_VARIANTS")?;
         variants.push(rts.len());
-        rts.push(Runtime::new(&format!("scutum-{name}"), tag, path, work, &["--policy", "unconfined"]));
+        rts.push(Runtime::new(&format!("scutum-{name}"), tag, path, &roots, &["--policy", "unconfined"]));
     }
     notes.push(
         "scutum = `--policy unconfined` (runc semantics); scutum-hardened = no --policy flag \
@@ -174,6 +176,8 @@ fn cleanup(b: Option<&Bench>, work: &Path, prefix: &str) -> Vec<String> {
             problems.extend(rt.delete_all());
         }
     }
+    // Our own tmpfs for the state roots goes first; any other mount left is a runtime's leak.
+    let _ = std::process::Command::new("umount").arg(work.join("roots")).status();
     let mounts = setup::mounts_under(work);
     if !mounts.is_empty() {
         problems.push(format!("mounts left under {}: {mounts:?}", work.display()));

@@ -134,6 +134,25 @@ pub fn hide_unified_controllers(work: &Path) -> Result<Option<String>> {
     )))
 }
 
+/// Mounts a tmpfs on `dir` (inside the benchmark's private mount namespace) for the runtimes'
+/// state roots: on a real host their defaults (/run/runc, /run/crun, /run/scutum) are on tmpfs,
+/// and a root on a journaling disk (this VM's /run is ext4) would measure the disk instead.
+pub fn tmpfs_roots(dir: &Path) -> Result<String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let st = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "mode=0700,size=256m", "tmpfs"])
+        .arg(dir)
+        .status()
+        .map_err(|e| format!("mount tmpfs: {e}"))?;
+    if !st.success() {
+        return Err(format!("mount -t tmpfs on {} failed", dir.display()));
+    }
+    Ok(format!(
+        "state roots on a tmpfs ({}), as the runtimes' defaults under /run are on a real host",
+        dir.display()
+    ))
+}
+
 /// Removes (rmdir, never recursive) cgroup directories named `<prefix>*` that a runtime left
 /// behind, anywhere up to four levels below /sys/fs/cgroup (runc nests some controllers under
 /// its own cgroup). Returns what it found.

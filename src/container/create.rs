@@ -181,8 +181,9 @@ pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
         poststop: spec.hooks().as_ref().and_then(|h| h.poststop().clone()).unwrap_or_default(),
         cgroup_owned_parents: 0,
     };
+    // The effective config first: with it, `delete --force` can find and remove everything a
+    // create killed at any later point made (state.json is first written once the init exists).
     dir.write_atomic(CONFIG_FILE, &serde_json::to_vec(spec).expect("spec serialises"))?;
-    dir.save(&state)?;
 
     let fifo_path = dir.file(FIFO_FILE);
     sfs::mkfifo(&fifo_path, 0o622).map_err(|e| Error::host(format!("create {}", fifo_path.display()), e))?;
@@ -225,7 +226,6 @@ pub fn create(opts: &CreateOpts, mut spec: Spec) -> Result<Created> {
     if let Some(cg) = &guard.cgroup {
         state.cgroup = Some(cg.path.clone());
         state.cgroup_owned_parents = cg.owned_parents;
-        dir.save(&state)?;
     }
     // The init inherits this: nothing in the container may ptrace it or open its
     // /proc/<pid>/exe (our binary) before it execs (CVE-2016-9962, CVE-2019-5736).
