@@ -108,6 +108,37 @@ fn pause_resume_ps_events_and_kill_all_work_without_controllers() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(read(b.file("count")).trim(), frozen, "a paused container made progress");
     rt.cmd(&["pause", &id]).fails_with("paused");
+    // exec into a paused container fails, unless --ignore-paused: then the process is born
+    // frozen in the container's cgroup and runs once the container resumes.
+    rt.cmd(&["exec", &id, "true"]).fails_with("paused");
+    let late = {
+        let (root, id) = (rt.root.path().to_path_buf(), id.clone());
+        std::thread::spawn(move || {
+            std::process::Command::new(scutum())
+                .arg("--root")
+                .arg(root)
+                .args([
+                    "--policy",
+                    "unconfined",
+                    "exec",
+                    "--ignore-paused",
+                    &id,
+                    "sh",
+                    "-c",
+                    "echo late > /work/late",
+                ])
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!b.file("late").exists(), "a process ran in a paused container");
+    rt.cmd(&["resume", &id]).ok();
+    let out = late.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(read(b.file("late")).trim(), "late");
+    rt.cmd(&["pause", &id]).ok();
     rt.cmd(&["resume", &id]).ok();
     assert_eq!(rt.status(&id), "running");
     wait_for("the counter to move again", 10, || (read(b.file("count")).trim() != frozen).then_some(()));
