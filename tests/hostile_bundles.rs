@@ -36,14 +36,7 @@ fn create_must_finish(rt: &Runtime, id: &str, bundle: &Bundle) -> Run {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let r = Run {
-        code: status.code().unwrap_or(-1),
-        stdout: std::fs::read_to_string(&out).unwrap_or_default(),
-        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
-    };
-    let _ = std::fs::remove_file(out);
-    let _ = std::fs::remove_file(err);
-    r
+    Run::from_files(status, &out, &err)
 }
 
 /// The create fails with one line containing every one of `words`, exit 1, and leaves nothing.

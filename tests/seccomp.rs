@@ -14,20 +14,7 @@ use std::sync::OnceLock;
 /// The probe, compiled once per test run.
 fn probe_binary() -> &'static Path {
     static P: OnceLock<PathBuf> = OnceLock::new();
-    P.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probes/seccomp_probe.c");
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("seccomp-probe");
-        let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-        let st = Command::new("gcc")
-            .args(["-static", "-pthread", "-O1", "-o"])
-            .arg(&tmp)
-            .arg(&src)
-            .status()
-            .unwrap();
-        assert!(st.success(), "gcc -static failed for {}", src.display());
-        std::fs::rename(&tmp, &out).unwrap();
-        out
-    })
+    P.get_or_init(|| compile_probe("seccomp_probe.c", "seccomp-probe", &["-pthread"]))
 }
 
 fn default_profile() -> Value {

@@ -92,13 +92,7 @@ fn capabilities(s: &mut Spec, policy: &Policy, out: &mut Vec<Finding>) {
         set.as_ref().map(|x| x.iter().filter(|cap| within(&caps::name(cap))).copied().collect())
     };
     let mut removed: Vec<(String, Vec<&str>)> = Vec::new();
-    let sets = [
-        ("bounding", c.bounding()),
-        ("effective", c.effective()),
-        ("inheritable", c.inheritable()),
-        ("permitted", c.permitted()),
-        ("ambient", c.ambient()),
-    ];
+    let sets = super::capability_sets(&c);
     for (set, list) in sets {
         for n in names(list).into_iter().filter(|n| !within(n)) {
             match removed.iter_mut().find(|(name, _)| *name == n) {

@@ -22,6 +22,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+/// The five capability sets of a config, by their JSON names.
+fn capability_sets(
+    c: &oci_spec::runtime::LinuxCapabilities,
+) -> [(&'static str, &Option<oci_spec::runtime::Capabilities>); 5] {
+    [
+        ("bounding", c.bounding()),
+        ("effective", c.effective()),
+        ("inheritable", c.inheritable()),
+        ("permitted", c.permitted()),
+        ("ambient", c.ambient()),
+    ]
+}
+
 /// The annotation a bundle may use to ask for a stricter policy.
 pub const POLICY_ANNOTATION: &str = "io.scutum.policy";
 

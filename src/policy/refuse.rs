@@ -24,13 +24,7 @@ pub fn check(original: &Spec, effective: &Spec, policy: &Policy, ctx: &Context, 
 fn capabilities(spec: &Spec, policy: &Policy, out: &mut Vec<Finding>) {
     let Some(c) = spec.process().as_ref().and_then(|p| p.capabilities().as_ref()) else { return };
     let forbidden = &data::capabilities().forbidden;
-    let sets = [
-        ("bounding", c.bounding()),
-        ("effective", c.effective()),
-        ("inheritable", c.inheritable()),
-        ("permitted", c.permitted()),
-        ("ambient", c.ambient()),
-    ];
+    let sets = super::capability_sets(c);
     for (set, caps_in) in sets {
         let mut names: Vec<String> = caps_in.iter().flatten().map(caps::name).collect();
         names.sort();

@@ -17,6 +17,25 @@ pub fn scutum() -> &'static str {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Compiles `tests/probes/<source>` statically with gcc (plus `flags`) into the test target
+/// dir as `name`: small C programs that make the syscalls busybox cannot.
+pub fn compile_probe(source: &str, name: &str, flags: &[&str]) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probes").join(source);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    let st = Command::new("gcc")
+        .args(["-static", "-O1"])
+        .args(flags)
+        .arg("-o")
+        .arg(&tmp)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "gcc -static failed for {}", src.display());
+    std::fs::rename(&tmp, &out).unwrap();
+    out
+}
+
 /// A name unique to this test process and call.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
@@ -187,6 +206,18 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run whose stdout and stderr went to the files `out` and `err` (removed here).
+    pub fn from_files(status: std::process::ExitStatus, out: &Path, err: &Path) -> Run {
+        let r = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(out).unwrap_or_default(),
+            stderr: std::fs::read_to_string(err).unwrap_or_default(),
+        };
+        let _ = std::fs::remove_file(out);
+        let _ = std::fs::remove_file(err);
+        r
+    }
+
     fn from(o: Output) -> Run {
         Run {
             code: o.status.code().unwrap_or(-1),
@@ -291,14 +322,7 @@ impl Runtime {
             .stderr(std::fs::File::create(&err).unwrap())
             .status()
             .unwrap();
-        let r = Run {
-            code: status.code().unwrap_or(-1),
-            stdout: std::fs::read_to_string(&out).unwrap_or_default(),
-            stderr: std::fs::read_to_string(&err).unwrap_or_default(),
-        };
-        let _ = std::fs::remove_file(out);
-        let _ = std::fs::remove_file(err);
-        r
+        Run::from_files(status, &out, &err)
     }
 
     pub fn state(&self, id: &str) -> Value {

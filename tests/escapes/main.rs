@@ -15,20 +15,7 @@ use std::sync::OnceLock;
 /// The escape probe, compiled once per run.
 pub fn probe() -> &'static Path {
     static P: OnceLock<PathBuf> = OnceLock::new();
-    P.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probes/escape_probe.c");
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("escape-probe");
-        let tmp = out.with_extension(format!("tmp{}", std::process::id()));
-        let st = std::process::Command::new("gcc")
-            .args(["-static", "-O1", "-o"])
-            .arg(&tmp)
-            .arg(&src)
-            .status()
-            .unwrap();
-        assert!(st.success(), "gcc -static failed for {}", src.display());
-        std::fs::rename(&tmp, &out).unwrap();
-        out
-    })
+    P.get_or_init(|| compile_probe("escape_probe.c", "escape-probe", &[]))
 }
 
 /// A bundle running `script` with the probe at /bin/escape-probe.
