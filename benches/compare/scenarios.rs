@@ -289,45 +289,49 @@ impl Bench {
         self.expect_empty("delete -f")
     }
 
-    /// `churn` containers created and started one after the other (all left running), `list`
-    /// with all of them, then all force-deleted in creation order. Per-container cost at the
-    /// start and at the end shows whether a runtime slows down as containers accumulate.
+    /// Per runtime, on its own: `churn` containers created and started one after the other (all
+    /// left running), `list` with all of them, the namespace floor with them alive, then all
+    /// force-deleted in creation order. Per-container cost at the start and at the end shows
+    /// whether a runtime slows down as its containers accumulate.
+    ///
+    /// Unlike the other scenarios the runtimes take turns here instead of alternating call by
+    /// call: alternated, every runtime's last containers were measured with all runtimes'
+    /// containers alive (800 with four runtimes), so each one's trend carried the others' load
+    /// (runc's and crun's cgroups, every extra task that pivot_root's walk over all tasks
+    /// visits). Turns give each runtime the same empty start, and a fixed order is fair because
+    /// last/first is a ratio within one runtime's series.
     pub fn churn(&mut self) -> Result<()> {
         let n = self.settings.churn;
         let w = self.settings.window;
-        self.progress(&format!("churn: {n} containers up, list, {n} deleted"));
         let rts = self.rts.len();
         let mut churn = Churn { create_start: vec![Vec::new(); rts], delete_force: vec![Vec::new(); rts] };
-        for i in 0..n {
-            for r in self.order(i) {
+        let list = self.new_op("list_many", &format!("list ({n} containers)"));
+        for r in 0..rts {
+            self.progress(&format!("churn {}: {n} containers up, list, {n} deleted", self.rts[r].name));
+            for i in 0..n {
                 let (tc, ts) = self.create_running(r, &self.id(r, "churn", i))?;
                 let rss_kib = tc.maxrss_kib.max(ts.maxrss_kib);
                 let ms = (tc.elapsed + ts.elapsed).as_secs_f64() * 1e3;
                 churn.create_start[r].push(Sample { ms, rss_kib });
             }
-        }
-        let list = self.new_op("list_many", &format!("list ({n} containers)"));
-        for round in 0..self.total_rounds() {
-            for r in self.order(round) {
+            for round in 0..self.total_rounds() {
                 let t = self.rts[r].call(&["list"])?;
                 if round >= self.settings.warmup {
                     self.ops[list].samples[r].push(t.into());
                 }
             }
-        }
-        // The same namespace floor as at the start, now with every churn container alive:
-        // whatever the kernel makes slower as containers accumulate shows here too.
-        let alive = n * self.rts.len();
-        let mut cmds =
-            [(format!("{NAMESPACES_FLOOR}, with {alive} containers alive"), self.namespaces_floor()?)];
-        let floor = self.measure_floors(&mut cmds, self.settings.rounds.min(50))?;
-        let [(label, _)] = cmds;
-        self.floors.extend(floor.into_iter().map(|s| (label.clone(), s)));
-        for i in 0..n {
-            for r in self.order(i) {
+            // The same namespace floor as at the start, now with this runtime's containers
+            // alive: whatever the kernel alone makes slower as they accumulate shows here too.
+            let label = format!("{NAMESPACES_FLOOR}, with {n} {} containers alive", self.rts[r].name);
+            let mut cmds = [(label, self.namespaces_floor()?)];
+            let floor = self.measure_floors(&mut cmds, self.settings.rounds.min(30))?;
+            let [(label, _)] = cmds;
+            self.floors.extend(floor.into_iter().map(|s| (label.clone(), s)));
+            for i in 0..n {
                 let t = self.rts[r].call(&["delete", "-f", &self.id(r, "churn", i)])?;
                 churn.delete_force[r].push(t.into());
             }
+            self.settle();
         }
         let windows = [
             ("churn_create_start_first", format!("create+start, containers 1-{w} of {n}"), 0..w),
