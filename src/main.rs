@@ -1,25 +1,20 @@
 //! scutum's entry point: parse arguments, set up logging, dispatch. Nothing else.
 
-use clap::Parser;
-use scutum::cli::{Cli, LogFormat};
+use scutum::cli::{Cli, LogFormat, UsageError};
 use scutum::{commands, log};
 
 fn main() {
     scutum::sys::fs::ensure_stdio();
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let cli = match Cli::parse(&args) {
         Ok(c) => c,
+        Err(UsageError::Help(text)) => {
+            print!("{text}");
+            return;
+        }
         Err(e) => {
-            use clap::error::ErrorKind::{
-                DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion,
-            };
-            if matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand) {
-                let _ = e.print();
-                std::process::exit(0);
-            }
             // One line, exit status 1, like every other error.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
-            eprintln!("scutum: {first}");
+            eprintln!("scutum: {e}");
             std::process::exit(1);
         }
     };

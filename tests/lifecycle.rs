@@ -329,4 +329,18 @@ fn unknown_flags_and_commands_exit_1_with_one_line() {
     let rt = Runtime::new();
     rt.cmd(&["--no-such-flag", "list"]).fails_with("no-such-flag");
     rt.cmd(&["frobnicate"]).fails_with("frobnicate");
+    rt.cmd(&["delete", "--nope", "x"]).fails_with("--nope");
+    rt.cmd(&["kill"]).fails_with("container-id");
+}
+
+#[test]
+fn help_lists_every_command_and_each_commands_flags() {
+    let rt = Runtime::new();
+    let top = rt.cmd(&["--help"]).ok().stdout;
+    for c in ["create", "start", "run", "state", "exec", "kill", "delete", "list", "update", "check"] {
+        assert!(top.contains(&format!("\n  {c} ")), "{c} missing from --help:\n{top}");
+    }
+    let create = rt.cmd(&["create", "--help"]).ok().stdout;
+    assert!(create.contains("--bundle <DIR>") && create.contains("--pid-file <FILE>"), "{create}");
+    assert_eq!(rt.cmd(&["help", "exec"]).ok().stdout, rt.cmd(&["exec", "-h"]).ok().stdout);
 }

@@ -1,23 +1,35 @@
-use clap::{Args, ValueEnum};
+use super::parse::{value_enum, Flag, Syntax, UsageError};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-#[derive(Debug, Args)]
+static SYNTAX: Syntax = Syntax {
+    name: "check",
+    about: "Evaluate a bundle against the host policy without running it",
+    flags: &[
+        Flag::value("bundle", Some('b'), "DIR", "Path to the bundle directory [default: .]"),
+        Flag::value("policy", None, "NAME|FILE", "Policy to check against (overrides the global --policy)"),
+        Flag::value("format", None, "text|json", "Output format [default: text]"),
+    ],
+    positionals: &[],
+    trailing: None,
+};
+
+value_enum!(CheckFormat { Text = "text", Json = "json" });
+
+#[derive(Debug)]
 pub struct CheckArgs {
-    /// Path to the bundle directory
-    #[arg(short = 'b', long, default_value = ".")]
     pub bundle: PathBuf,
-
-    /// Policy to check against (overrides the global --policy)
-    #[arg(long)]
     pub policy: Option<String>,
-
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    Text,
-    Json,
+impl CheckArgs {
+    pub fn parse(args: &[OsString]) -> Result<Self, UsageError> {
+        let m = SYNTAX.parse(args)?;
+        Ok(CheckArgs {
+            bundle: m.path("bundle").unwrap_or_else(|| PathBuf::from(".")),
+            policy: m.string("policy")?,
+            format: m.parsed("format")?.unwrap_or(CheckFormat::Text),
+        })
+    }
 }

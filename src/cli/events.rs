@@ -1,15 +1,37 @@
-use clap::Args;
+use super::create::ID;
+use super::parse::{Flag, Syntax, UsageError};
+use std::ffi::OsString;
 
-#[derive(Debug, Args)]
+static SYNTAX: Syntax = Syntax {
+    name: "events",
+    about: "Print container stats and OOM events as JSON",
+    flags: &[
+        Flag::value(
+            "interval",
+            None,
+            "DURATION",
+            "Interval between stats events, a Go-style duration (5s, 500ms, 1m30s) [default: 5s]",
+        ),
+        Flag::switch("stats", None, "Print the container's stats once and exit"),
+    ],
+    positionals: &[ID],
+    trailing: None,
+};
+
+#[derive(Debug)]
 pub struct EventsArgs {
-    /// Interval between stats events, a Go-style duration (5s, 500ms, 1m30s)
-    #[arg(long, default_value = "5s")]
     pub interval: String,
-
-    /// Print the container's stats once and exit
-    #[arg(long)]
     pub stats: bool,
-
-    /// Container id
     pub id: String,
+}
+
+impl EventsArgs {
+    pub fn parse(args: &[OsString]) -> Result<Self, UsageError> {
+        let m = SYNTAX.parse(args)?;
+        Ok(EventsArgs {
+            interval: m.string("interval")?.unwrap_or_else(|| "5s".into()),
+            stats: m.switch("stats"),
+            id: m.required(0, ID.0)?,
+        })
+    }
 }

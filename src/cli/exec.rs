@@ -1,76 +1,93 @@
-use clap::Args;
+use super::create::ID;
+use super::parse::{Flag, Syntax, UsageError};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-#[derive(Debug, Args)]
+static SYNTAX: Syntax = Syntax {
+    name: "exec",
+    about: "Run a new process inside a container",
+    flags: &[
+        Flag::value(
+            "process",
+            Some('p'),
+            "FILE",
+            "process.json describing the process (instead of args and flags)",
+        ),
+        Flag::switch("detach", Some('d'), "Return once the process has started"),
+        Flag::value("pid-file", None, "FILE", "File to write the process's pid to"),
+        Flag::value(
+            "console-socket",
+            None,
+            "SOCKET",
+            "Unix socket that receives the pty master (with --tty)",
+        ),
+        Flag::value("cwd", None, "DIR", "Working directory inside the container"),
+        Flag::value("env", Some('e'), "NAME=VALUE", "Extra environment variable (repeatable)"),
+        Flag::switch("tty", Some('t'), "Allocate a pseudo-terminal"),
+        Flag::value("user", Some('u'), "UID[:GID]", "User to run as"),
+        Flag::value("additional-gids", Some('g'), "GID", "Additional group id (repeatable)"),
+        Flag::value(
+            "cap",
+            Some('c'),
+            "CAP",
+            "Add a capability to the process (refused if the policy forbids it)",
+        ),
+        Flag::switch("no-new-privs", None, "Set no_new_privileges for the process"),
+        Flag::value("apparmor", Some('a'), "PROFILE", "AppArmor profile (not supported)"),
+        Flag::value("process-label", Some('l'), "LABEL", "SELinux process label (not supported)"),
+        Flag::value("preserve-fds", None, "N", "Pass N extra fds (3..3+N-1) to the process [default: 0]"),
+        Flag::value("cgroup", None, "PATH", "Run in this sub-cgroup of the container's cgroup"),
+        Flag::switch("ignore-paused", None, "Allow exec into a paused container"),
+    ],
+    positionals: &[ID],
+    trailing: Some("command"),
+};
+
+#[derive(Debug)]
 pub struct ExecArgs {
-    /// process.json describing the process (instead of args and flags)
-    #[arg(short = 'p', long)]
     pub process: Option<PathBuf>,
-
-    /// Return once the process has started
-    #[arg(short = 'd', long)]
     pub detach: bool,
-
-    /// File to write the process's pid to
-    #[arg(long = "pid-file")]
     pub pid_file: Option<PathBuf>,
-
-    /// Unix socket that receives the pty master (with --tty)
-    #[arg(long = "console-socket")]
     pub console_socket: Option<PathBuf>,
-
-    /// Working directory inside the container
-    #[arg(long)]
     pub cwd: Option<PathBuf>,
-
-    /// Extra environment variables (NAME=value)
-    #[arg(short = 'e', long = "env")]
     pub env: Vec<String>,
-
-    /// Allocate a pseudo-terminal
-    #[arg(short = 't', long)]
     pub tty: bool,
-
-    /// User to run as: uid[:gid]
-    #[arg(short = 'u', long)]
     pub user: Option<String>,
-
-    /// Additional group ids
-    #[arg(short = 'g', long = "additional-gids")]
     pub additional_gids: Vec<u32>,
-
-    /// Add a capability to the process (refused if the policy forbids it)
-    #[arg(short = 'c', long = "cap")]
     pub cap: Vec<String>,
-
-    /// Set no_new_privileges for the process
-    #[arg(long = "no-new-privs")]
     pub no_new_privs: bool,
-
-    /// AppArmor profile (not supported)
-    #[arg(short = 'a', long)]
     pub apparmor: Option<String>,
-
-    /// SELinux process label (not supported)
-    #[arg(short = 'l', long = "process-label")]
     pub process_label: Option<String>,
-
-    /// Pass N extra fds (3..3+N-1) to the process
-    #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,
-
-    /// Run in this sub-cgroup of the container's cgroup
-    #[arg(long)]
     pub cgroup: Option<String>,
-
-    /// Allow exec into a paused container
-    #[arg(long = "ignore-paused")]
     pub ignore_paused: bool,
-
-    /// Container id
     pub id: String,
-
-    /// Command and arguments (when no --process is given)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Command and arguments (when no --process is given).
     pub args: Vec<String>,
+}
+
+impl ExecArgs {
+    pub fn parse(args: &[OsString]) -> Result<Self, UsageError> {
+        let m = SYNTAX.parse(args)?;
+        Ok(ExecArgs {
+            process: m.path("process"),
+            detach: m.switch("detach"),
+            pid_file: m.path("pid-file"),
+            console_socket: m.path("console-socket"),
+            cwd: m.path("cwd"),
+            env: m.strings("env")?,
+            tty: m.switch("tty"),
+            user: m.string("user")?,
+            additional_gids: m.parsed_all("additional-gids")?,
+            cap: m.strings("cap")?,
+            no_new_privs: m.switch("no-new-privs"),
+            apparmor: m.string("apparmor")?,
+            process_label: m.string("process-label")?,
+            preserve_fds: m.parsed("preserve-fds")?.unwrap_or(0),
+            cgroup: m.string("cgroup")?,
+            ignore_paused: m.switch("ignore-paused"),
+            id: m.required(0, ID.0)?,
+            args: m.trailing("the command")?,
+        })
+    }
 }

@@ -1,18 +1,28 @@
-use clap::{Args, ValueEnum};
+use super::parse::{value_enum, Flag, Syntax, UsageError};
+use std::ffi::OsString;
 
-#[derive(Debug, Args)]
+static SYNTAX: Syntax = Syntax {
+    name: "list",
+    about: "List containers",
+    flags: &[
+        Flag::value("format", Some('f'), "table|json", "Output format [default: table]"),
+        Flag::switch("quiet", Some('q'), "Print only container ids"),
+    ],
+    positionals: &[],
+    trailing: None,
+};
+
+value_enum!(ListFormat { Table = "table", Json = "json" });
+
+#[derive(Debug)]
 pub struct ListArgs {
-    /// Output format
-    #[arg(short = 'f', long, value_enum, default_value = "table")]
     pub format: ListFormat,
-
-    /// Print only container ids
-    #[arg(short = 'q', long)]
     pub quiet: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    Table,
-    Json,
+impl ListArgs {
+    pub fn parse(args: &[OsString]) -> Result<Self, UsageError> {
+        let m = SYNTAX.parse(args)?;
+        Ok(ListArgs { format: m.parsed("format")?.unwrap_or(ListFormat::Table), quiet: m.switch("quiet") })
+    }
 }

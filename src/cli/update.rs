@@ -1,85 +1,85 @@
-use clap::Args;
+use super::create::ID;
+use super::parse::{Flag, Syntax, UsageError};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-/// runc's `update` flags. With `--resources`, the other flags are ignored (as in runc).
-#[derive(Debug, Default, Args)]
+static SYNTAX: Syntax = Syntax {
+    name: "update",
+    about: "Change a running container's resource limits (with --resources, the other flags are ignored, as in runc)",
+    flags: &[
+        Flag::value("resources", Some('r'), "FILE", "JSON LinuxResources to apply, from a file or `-` for stdin"),
+        Flag::value("blkio-weight", None, "N", "Block IO weight, 10-1000"),
+        Flag::value("cpu-period", None, "US", "CPU CFS period in microseconds"),
+        Flag::value("cpu-quota", None, "US", "CPU CFS quota in microseconds per period (-1: no limit)"),
+        Flag::value("cpu-burst", None, "US", "CPU CFS burst in microseconds"),
+        Flag::value("cpu-share", None, "N", "CPU shares (relative weight)").aliases(&["cpu-shares"]),
+        Flag::value("cpu-rt-period", None, "US", "CPU realtime period (refused: cgroup v2 has no realtime limits)"),
+        Flag::value("cpu-rt-runtime", None, "US", "CPU realtime runtime (refused: cgroup v2 has no realtime limits)"),
+        Flag::value("cpu-idle", None, "0|1", "SCHED_IDLE for the cgroup"),
+        Flag::value("cpuset-cpus", None, "CPUS", "CPUs to run on (cpuset), e.g. 0-1"),
+        Flag::value("cpuset-mems", None, "NODES", "Memory nodes (cpuset), e.g. 0"),
+        Flag::value("memory", None, "BYTES", "Memory limit in bytes (units k, m, g accepted; -1: no limit)"),
+        Flag::value("memory-reservation", None, "BYTES", "Memory reservation (memory.low), in bytes with optional unit"),
+        Flag::value("memory-swap", None, "BYTES", "Memory plus swap, in bytes with optional unit (-1: unlimited swap)"),
+        Flag::value("kernel-memory", None, "BYTES", "Obsolete: ignored with a warning, as in runc").hidden(),
+        Flag::value("kernel-memory-tcp", None, "BYTES", "Obsolete: ignored with a warning, as in runc").hidden(),
+        Flag::value("pids-limit", None, "N", "Maximum number of processes (-1: no limit)"),
+        Flag::value("l3-cache-schema", None, "SCHEMA", "Intel RDT L3 cache schema (refused: not supported)"),
+        Flag::value("mem-bw-schema", None, "SCHEMA", "Intel RDT memory bandwidth schema (refused: not supported)"),
+    ],
+    positionals: &[ID],
+    trailing: None,
+};
+
+/// runc's `update` flags.
+#[derive(Debug, Default)]
 pub struct UpdateArgs {
-    /// JSON LinuxResources to apply, from a file or `-` for stdin
-    #[arg(short = 'r', long)]
     pub resources: Option<PathBuf>,
-
-    /// Block IO weight, 10-1000
-    #[arg(long = "blkio-weight")]
     pub blkio_weight: Option<u16>,
-
-    /// CPU CFS period in microseconds
-    #[arg(long = "cpu-period")]
     pub cpu_period: Option<u64>,
-
-    /// CPU CFS quota in microseconds per period (-1: no limit)
-    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
     pub cpu_quota: Option<i64>,
-
-    /// CPU CFS burst in microseconds
-    #[arg(long = "cpu-burst")]
     pub cpu_burst: Option<u64>,
-
-    /// CPU shares (relative weight)
-    #[arg(long = "cpu-share", visible_alias = "cpu-shares")]
     pub cpu_share: Option<u64>,
-
-    /// CPU realtime period (refused: cgroup v2 has no realtime limits)
-    #[arg(long = "cpu-rt-period")]
     pub cpu_rt_period: Option<u64>,
-
-    /// CPU realtime runtime (refused: cgroup v2 has no realtime limits)
-    #[arg(long = "cpu-rt-runtime", allow_hyphen_values = true)]
     pub cpu_rt_runtime: Option<i64>,
-
-    /// SCHED_IDLE for the cgroup: 0 or 1
-    #[arg(long = "cpu-idle")]
     pub cpu_idle: Option<i64>,
-
-    /// CPUs to run on (cpuset), e.g. 0-1
-    #[arg(long = "cpuset-cpus")]
     pub cpuset_cpus: Option<String>,
-
-    /// Memory nodes (cpuset), e.g. 0
-    #[arg(long = "cpuset-mems")]
     pub cpuset_mems: Option<String>,
-
-    /// Memory limit in bytes (units k, m, g accepted; -1: no limit)
-    #[arg(long, allow_hyphen_values = true)]
     pub memory: Option<String>,
-
-    /// Memory reservation (memory.low), in bytes with optional unit
-    #[arg(long = "memory-reservation", allow_hyphen_values = true)]
     pub memory_reservation: Option<String>,
-
-    /// Memory plus swap, in bytes with optional unit (-1: unlimited swap)
-    #[arg(long = "memory-swap", allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
-
-    /// Kernel memory limit (obsolete: ignored with a warning, as in runc)
-    #[arg(long = "kernel-memory", hide = true)]
     pub kernel_memory: Option<String>,
-
-    /// Kernel TCP memory limit (obsolete: ignored with a warning, as in runc)
-    #[arg(long = "kernel-memory-tcp", hide = true)]
     pub kernel_memory_tcp: Option<String>,
-
-    /// Maximum number of processes (-1: no limit)
-    #[arg(long = "pids-limit", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
-
-    /// Intel RDT L3 cache schema (refused: not supported)
-    #[arg(long = "l3-cache-schema")]
     pub l3_cache_schema: Option<String>,
-
-    /// Intel RDT memory bandwidth schema (refused: not supported)
-    #[arg(long = "mem-bw-schema")]
     pub mem_bw_schema: Option<String>,
-
-    /// Container id
     pub id: String,
+}
+
+impl UpdateArgs {
+    pub fn parse(args: &[OsString]) -> Result<Self, UsageError> {
+        let m = SYNTAX.parse(args)?;
+        Ok(UpdateArgs {
+            resources: m.path("resources"),
+            blkio_weight: m.parsed("blkio-weight")?,
+            cpu_period: m.parsed("cpu-period")?,
+            cpu_quota: m.parsed("cpu-quota")?,
+            cpu_burst: m.parsed("cpu-burst")?,
+            cpu_share: m.parsed("cpu-share")?,
+            cpu_rt_period: m.parsed("cpu-rt-period")?,
+            cpu_rt_runtime: m.parsed("cpu-rt-runtime")?,
+            cpu_idle: m.parsed("cpu-idle")?,
+            cpuset_cpus: m.string("cpuset-cpus")?,
+            cpuset_mems: m.string("cpuset-mems")?,
+            memory: m.string("memory")?,
+            memory_reservation: m.string("memory-reservation")?,
+            memory_swap: m.string("memory-swap")?,
+            kernel_memory: m.string("kernel-memory")?,
+            kernel_memory_tcp: m.string("kernel-memory-tcp")?,
+            pids_limit: m.parsed("pids-limit")?,
+            l3_cache_schema: m.string("l3-cache-schema")?,
+            mem_bw_schema: m.string("mem-bw-schema")?,
+            id: m.required(0, ID.0)?,
+        })
+    }
 }
