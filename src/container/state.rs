@@ -169,14 +169,13 @@ impl Container {
     pub fn load(root: &Path, id: &str) -> Result<Self> {
         let dir = root.join(id);
         let path = dir.join(STATE_FILE);
-        let bytes = match sys::fs::read_small(&path) {
-            Ok(b) => b,
+        let state = match sys::fs::read_small_with(&path, |bytes| State::parse(&path, id, bytes)) {
+            Ok(s) => s?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(ContainerError::NotExist(id.to_string()))
             }
             Err(e) => return Err(ContainerError::io("read", path, e)),
         };
-        let state = State::parse(&path, id, &bytes)?;
         Ok(Container { dir, state })
     }
 

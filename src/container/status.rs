@@ -37,8 +37,8 @@ pub enum Liveness {
 
 /// Reads (state, start time in clock ticks) from `<proc>/<pid>/stat`.
 pub fn proc_start_time(proc_root: &Path, pid: i32) -> Option<(char, u64)> {
-    let stat = crate::sys::fs::read_small(&proc_root.join(pid.to_string()).join("stat")).ok()?;
-    parse_stat(std::str::from_utf8(&stat).ok()?)
+    let path = proc_root.join(format!("{pid}/stat"));
+    crate::sys::fs::read_small_with(&path, |stat| parse_stat(std::str::from_utf8(stat).ok()?)).ok()?
 }
 
 /// Parses the state letter and field 22 (starttime) of a /proc/<pid>/stat line. The command

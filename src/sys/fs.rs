@@ -318,19 +318,28 @@ pub fn sealed_memfd(name: &str, content: &[u8]) -> io::Result<OwnedFd> {
 /// probe, growing buffers, a read to see EOF) cost several syscalls each. A read shorter than
 /// the buffer is the end for a regular file and for these pseudo files alike.
 pub fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    read_small_with(path, <[u8]>::to_vec)
+}
+
+/// [`read_small`] that hands the bytes to `f` instead of returning them: a file that fits in
+/// 4 KiB never reaches the heap. `list` reads two small files per container, and musl's
+/// allocator unmapped and re-mapped a page group for those buffers about every third container
+/// (strace of `list` with 200 containers: 67 mmap/munmap pairs).
+pub fn read_small_with<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
     let fd = openat(None, path, libc::O_RDONLY, 0)?;
     let mut first = [0u8; 4096];
     let n = read(&fd, &mut first)?;
-    let mut out = first[..n].to_vec();
-    if n == first.len() {
-        let mut chunk = [0u8; 4096];
-        loop {
-            let m = read(&fd, &mut chunk)?;
-            if m == 0 {
-                break;
-            }
-            out.extend_from_slice(&chunk[..m]);
-        }
+    if n < first.len() {
+        return Ok(f(&first[..n]));
     }
-    Ok(out)
+    let mut out = first.to_vec();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let m = read(&fd, &mut chunk)?;
+        if m == 0 {
+            break;
+        }
+        out.extend_from_slice(&chunk[..m]);
+    }
+    Ok(f(&out))
 }
