@@ -73,8 +73,8 @@ Commands:
         Flag::value("policy", None, "NAME|FILE", "Host policy: a preset name (hardened, baseline, unconfined) or a policy file"),
         Flag::switch("version", Some('v'), "Print the version (three lines, like runc)"),
     ],
-    positionals: &[],
-    trailing: Some("COMMAND [ARGS]"),
+    positionals: &[("command", false)],
+    trailing: Some("ARGS"),
 };
 
 #[derive(Debug)]
@@ -160,9 +160,8 @@ impl Cli {
             policy: m.string("policy")?,
         };
         let version = m.switch("version");
-        let rest = m.trailing_os();
-        let command = match rest.split_first() {
-            Some((name, args)) if !version => Some(command(name, args)?),
+        let command = match m.positional_os(0) {
+            Some(name) if !version => Some(command(name, m.trailing_os())?),
             _ => None,
         };
         Ok(Cli { global, version, command })

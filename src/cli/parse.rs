@@ -128,6 +128,14 @@ impl Syntax {
         let mut i = 0;
         let mut only_positionals = false;
         while i < args.len() {
+            // Once the positionals are there, a command with trailing arguments takes the rest
+            // as it is, flags included (`ps ID -o pid,args`, `exec ID sh -c ...`), as runc does;
+            // a `--` right there is only a separator.
+            if self.trailing.is_some() && m.positionals.len() == self.positionals.len() {
+                let rest = &args[i..];
+                m.trailing.extend_from_slice(rest.strip_prefix(&[OsString::from("--")][..]).unwrap_or(rest));
+                break;
+            }
             let arg = &args[i];
             i += 1;
             let bytes = arg.as_bytes();
@@ -136,12 +144,7 @@ impl Syntax {
                     m.positionals.push(arg.clone());
                     continue;
                 }
-                if self.trailing.is_none() {
-                    return Err(UsageError::Unexpected { arg: lossy(arg), usage: self.usage() });
-                }
-                // The trailing arguments are the process's own: flags among them are not ours.
-                m.trailing.extend_from_slice(&args[i - 1..]);
-                break;
+                return Err(UsageError::Unexpected { arg: lossy(arg), usage: self.usage() });
             }
             if bytes == b"--" {
                 only_positionals = true;
@@ -355,6 +358,10 @@ impl Matches {
         Ok(self.positional(i, name)?.unwrap_or_default())
     }
 
+    pub fn positional_os(&self, i: usize) -> Option<&OsString> {
+        self.positionals.get(i)
+    }
+
     pub fn trailing_os(&self) -> &[OsString] {
         &self.trailing
     }
@@ -395,11 +402,20 @@ mod tests {
         about: "a test command",
         flags: &FLAGS,
         positionals: &[("container-id", true)],
-        trailing: Some("command"),
+        trailing: None,
     };
+    static WITH_COMMAND: Syntax = Syntax { trailing: Some("command"), ..SYNTAX };
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
 
     fn parse(args: &[&str]) -> Result<Matches, UsageError> {
-        SYNTAX.parse(&args.iter().map(OsString::from).collect::<Vec<_>>())
+        SYNTAX.parse(&os(args))
+    }
+
+    fn parse_command(args: &[&str]) -> Result<Matches, UsageError> {
+        WITH_COMMAND.parse(&os(args))
     }
 
     #[test]
@@ -427,11 +443,17 @@ mod tests {
 
     #[test]
     fn trailing_arguments_are_taken_verbatim() {
-        let m = parse(&["-d", "id", "sh", "-c", "--tty", "echo"]).unwrap();
-        assert!(!m.switch("tty"));
+        let m = parse_command(&["-d", "id", "sh", "-c", "--tty", "echo"]).unwrap();
+        assert!(m.switch("detach") && !m.switch("tty"));
         assert_eq!(m.trailing("command").unwrap(), ["sh", "-c", "--tty", "echo"]);
-        let m = parse(&["id", "--", "-weird"]).unwrap();
+        let m = parse_command(&["id", "--", "-weird"]).unwrap();
         assert_eq!(m.trailing("command").unwrap(), ["-weird"]);
+        // Flags right after the positionals belong to the trailing command too (runc's `ps ID -o`).
+        let m = parse_command(&["id", "-o", "pid,args"]).unwrap();
+        assert_eq!(m.trailing("command").unwrap(), ["-o", "pid,args"]);
+        assert_eq!(parse_command(&["--", "id", "-t"]).unwrap().trailing("command").unwrap(), ["-t"]);
+        // Without trailing arguments, a second positional is an error.
+        assert!(matches!(parse(&["id", "sh"]), Err(UsageError::Unexpected { .. })));
     }
 
     #[test]
