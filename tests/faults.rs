@@ -191,3 +191,37 @@ fn a_corrupt_state_json_is_a_clear_error_and_delete_force_still_cleans_up() {
     assert_clean(&rt, &id, &mounts);
     assert!(Path::new("/proc/self").exists());
 }
+
+/// A FIFO or a device in place of state.json (only root can put one in the 0700 state dir, but
+/// a runtime that hangs or reads forever would take every containerd call with it): `state`
+/// fails at once with a clear error, and `delete --force` still cleans up.
+#[test]
+fn a_fifo_or_device_as_state_json_is_an_error_not_a_hang() {
+    let rt = Runtime::new();
+    let b = Bundle::sh("sleep 100");
+    let mounts = host_snapshot();
+    for (i, plant) in ["fifo", "/dev/zero"].into_iter().enumerate() {
+        let id = unique(&format!("fifostate{i}"));
+        rt.create(&id, &b, &[]).ok();
+        rt.cmd(&["start", &id]).ok();
+        let pid = rt.state(&id)["pid"].as_i64().unwrap() as i32;
+        let state = rt.root.path().join(&id).join("state.json");
+        std::fs::remove_file(&state).unwrap();
+        if plant == "fifo" {
+            assert!(Command::new("mkfifo").arg(&state).status().unwrap().success());
+        } else {
+            std::os::unix::fs::symlink(plant, &state).unwrap();
+        }
+        rt.cmd_within_deadline(&["state", &id]).fails_with("corrupt state file");
+        rt.cmd_within_deadline(&["list"]).ok();
+        rt.cmd_within_deadline(&["delete", "--force", &id]).ok();
+        for _ in 0..500 {
+            if is_gone(pid) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(is_gone(pid), "{plant}: the container's init survived");
+        assert_clean(&rt, &id, &mounts);
+    }
+}

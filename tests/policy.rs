@@ -298,6 +298,13 @@ fn a_per_root_policy_file_is_used_and_a_malformed_one_is_an_error() {
     rt.create(&unique("badpolicy"), &b, &[]).fails_with("policy.json");
     std::fs::write(rt.root.path().join("policy.json"), "{").unwrap();
     rt.create(&unique("badpolicy"), &b, &[]).fails_with("policy.json");
+    // A FIFO planted as the policy file would block every create waiting for a writer: it is
+    // refused at once, never read, and never a fallback to the built-in default.
+    std::fs::remove_file(rt.root.path().join("policy.json")).unwrap();
+    let fifo = rt.root.path().join("policy.json");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let args = ["create", "--bundle", b.path().to_str().unwrap(), "fifopolicy"];
+    rt.cmd_within_deadline(&args).fails_with("not a regular file");
     assert!(rt.ids().is_empty());
 }
 

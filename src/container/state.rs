@@ -174,6 +174,10 @@ impl Container {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(ContainerError::NotExist(id.to_string()))
             }
+            // Endless (a device in its place): as corrupt as garbage, and as recoverable.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(ContainerError::Corrupt { path, msg: e.to_string() })
+            }
             Err(e) => return Err(ContainerError::io("read", path, e)),
         };
         Ok(Container { dir, state })

@@ -13,9 +13,18 @@ use std::path::{Path, PathBuf};
 
 pub const SYSTEM_POLICY: &str = "/etc/scutum/policy.json";
 
+/// Reads a policy file through config.json's guarded read: regular files only (a FIFO planted
+/// as `<root>/policy.json` would otherwise block every create), opened non-blocking, size
+/// capped.
 fn read_file(path: &Path) -> Result<Policy, PolicyError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| PolicyError::File { path: path.to_path_buf(), msg: e.to_string() })?;
+    let bytes = crate::spec::read_limited(path).map_err(|e| {
+        let msg = match e {
+            crate::spec::SpecError::Read { source, .. } => source.to_string(),
+            crate::spec::SpecError::NotRegular { kind, .. } => format!("is {kind}, not a regular file"),
+            other => other.to_string(),
+        };
+        PolicyError::File { path: path.to_path_buf(), msg }
+    })?;
     Policy::from_file(path, &bytes)
 }
 

@@ -325,8 +325,13 @@ pub fn read_small(path: &Path) -> io::Result<Vec<u8>> {
 /// 4 KiB never reaches the heap. `list` reads two small files per container, and musl's
 /// allocator unmapped and re-mapped a page group for those buffers about every third container
 /// (strace of `list` with 200 containers: 67 mmap/munmap pairs).
+///
+/// What is read here is state.json and kernel files, but a FIFO or a device put in a state
+/// file's place must not hang or exhaust the runtime: O_NONBLOCK makes a FIFO open (and read
+/// empty) at once, O_NOCTTY keeps a terminal from becoming ours, and more than
+/// [`READ_SMALL_MAX`] bytes (`/dev/zero`) is an error.
 pub fn read_small_with<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
-    let fd = openat(None, path, libc::O_RDONLY, 0)?;
+    let fd = openat(None, path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY, 0)?;
     let mut first = [0u8; 4096];
     let n = read(&fd, &mut first)?;
     if n < first.len() {
@@ -340,6 +345,15 @@ pub fn read_small_with<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> io::Result
             break;
         }
         out.extend_from_slice(&chunk[..m]);
+        if out.len() > READ_SMALL_MAX {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("more than {READ_SMALL_MAX} bytes: not a state or kernel file"),
+            ));
+        }
     }
     Ok(f(&out))
 }
+
+/// The most [`read_small`] reads (state.json is well under 64 KiB even with hooks).
+pub const READ_SMALL_MAX: usize = 1 << 20;

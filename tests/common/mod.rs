@@ -296,6 +296,29 @@ impl Runtime {
         Run::from(self.command().args(args).stdin(Stdio::null()).output().unwrap())
     }
 
+    /// [`Runtime::cmd`] for attacks that would hang the runtime: fails the test (and kills the
+    /// call) if it has not exited within 20 s.
+    pub fn cmd_within_deadline(&self, args: &[&str]) -> Run {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("scutum {args:?} still running after 20 s: it hangs");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Run::from(child.wait_with_output().unwrap())
+    }
+
     /// `run` in the foreground in `bundle`.
     pub fn run(&self, id: &str, bundle: &Bundle) -> Run {
         self.cmd(&["run", "--bundle", bundle.path().to_str().unwrap(), id])
