@@ -4,7 +4,7 @@
 //! syscall fault injection at a chosen syscall of the create, a real kill at a real point.
 
 mod common;
-use common::cgroup::v2_mount;
+use common::cgroup::{v2_mount, wait_for};
 use common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -181,13 +181,7 @@ fn a_corrupt_state_json_is_a_clear_error_and_delete_force_still_cleans_up() {
     rt.cmd(&["state", &id]).fails_with("corrupt state file");
     rt.cmd(&["delete", &id]).fails_with("corrupt state file");
     rt.cmd(&["delete", "--force", &id]).ok();
-    for _ in 0..500 {
-        if is_gone(pid) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert!(is_gone(pid), "the container's init survived");
+    wait_for("the container's init to be killed", 5, || is_gone(pid).then_some(()));
     assert_clean(&rt, &id, &mounts);
     assert!(Path::new("/proc/self").exists());
 }
@@ -215,13 +209,7 @@ fn a_fifo_or_device_as_state_json_is_an_error_not_a_hang() {
         rt.cmd_within_deadline(&["state", &id]).fails_with("corrupt state file");
         rt.cmd_within_deadline(&["list"]).ok();
         rt.cmd_within_deadline(&["delete", "--force", &id]).ok();
-        for _ in 0..500 {
-            if is_gone(pid) {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert!(is_gone(pid), "{plant}: the container's init survived");
+        wait_for(&format!("{plant}: the container's init to be killed"), 5, || is_gone(pid).then_some(()));
         assert_clean(&rt, &id, &mounts);
     }
 }

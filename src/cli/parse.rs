@@ -179,8 +179,7 @@ impl Syntax {
         let name_str = String::from_utf8_lossy(name);
         let unknown = || UsageError::UnknownFlag { cmd: self.name, flag: format!("--{name_str}") };
         let flag = std::str::from_utf8(name).ok().and_then(|n| self.find_long(n)).ok_or_else(unknown)?;
-        let shown = format!("--{}", flag.long);
-        m.flags.push((flag, flag_value(flag, &shown, inline, args, i)?));
+        m.flags.push((flag, flag_value(flag, Spelled::Long, inline, args, i)?));
         Ok(())
     }
 
@@ -194,7 +193,6 @@ impl Syntax {
         for (k, &b) in cluster.iter().enumerate() {
             let unknown = || UsageError::UnknownFlag { cmd: self.name, flag: format!("-{}", b as char) };
             let flag = if b.is_ascii() { self.find_short(b as char) } else { None }.ok_or_else(unknown)?;
-            let shown = format!("-{}", b as char);
             if flag.value.is_none() {
                 m.flags.push((flag, Val::Switch(true)));
                 continue;
@@ -203,10 +201,27 @@ impl Syntax {
             let rest = &cluster[k + 1..];
             let inline =
                 (!rest.is_empty()).then(|| OsStr::from_bytes(rest.strip_prefix(b"=").unwrap_or(rest)));
-            m.flags.push((flag, flag_value(flag, &shown, inline, args, i)?));
+            m.flags.push((flag, flag_value(flag, Spelled::Short, inline, args, i)?));
             return Ok(());
         }
         Ok(())
+    }
+}
+
+/// How the caller wrote a flag: the error message's text is built only when there is an error,
+/// not for every flag of every call.
+#[derive(Clone, Copy)]
+enum Spelled {
+    Long,
+    Short,
+}
+
+impl Spelled {
+    fn show(self, flag: &Flag) -> String {
+        match (self, flag.short) {
+            (Spelled::Short, Some(c)) => format!("-{c}"),
+            _ => format!("--{}", flag.long),
+        }
     }
 }
 
@@ -214,7 +229,7 @@ impl Syntax {
 /// inline value or the next argument (`args[*i]`), whatever it starts with.
 fn flag_value(
     flag: &Flag,
-    shown: &str,
+    spelled: Spelled,
     inline: Option<&OsStr>,
     args: &[OsString],
     i: &mut usize,
@@ -224,7 +239,7 @@ fn flag_value(
             None | Some(b"true") | Some(b"1") => Ok(Val::Switch(true)),
             Some(b"false") | Some(b"0") => Ok(Val::Switch(false)),
             Some(v) => Err(UsageError::InvalidValue {
-                flag: shown.into(),
+                flag: spelled.show(flag),
                 value: String::from_utf8_lossy(v).into(),
                 reason: "a switch takes true or false".into(),
             }),
@@ -239,7 +254,7 @@ fn flag_value(
             return Ok(Val::Value(alone.into()));
         }
     }
-    let v = next.ok_or(UsageError::MissingValue { flag: shown.into(), value: value_name })?;
+    let v = next.ok_or_else(|| UsageError::MissingValue { flag: spelled.show(flag), value: value_name })?;
     *i += 1;
     Ok(Val::Value(v.clone()))
 }

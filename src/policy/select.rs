@@ -7,20 +7,21 @@
 //! a fallback to something weaker. The bundle never chooses.
 
 use super::{Context, Policy, PolicyError};
+use crate::spec::{read_limited, SpecError};
 use crate::sys;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use std::path::{Path, PathBuf};
 
 pub const SYSTEM_POLICY: &str = "/etc/scutum/policy.json";
 
-/// Reads a policy file through config.json's guarded read: regular files only (a FIFO planted
-/// as `<root>/policy.json` would otherwise block every create), opened non-blocking, size
-/// capped.
-fn read_file(path: &Path) -> Result<Policy, PolicyError> {
-    let bytes = crate::spec::read_limited(path).map_err(|e| {
+/// Parses a policy file read through config.json's guarded read ([`crate::spec::read_limited`]):
+/// regular files only (a FIFO planted as `<root>/policy.json` would otherwise block every
+/// create), opened non-blocking, size capped.
+fn from_read(path: &Path, read: Result<Vec<u8>, SpecError>) -> Result<Policy, PolicyError> {
+    let bytes = read.map_err(|e| {
         let msg = match e {
-            crate::spec::SpecError::Read { source, .. } => source.to_string(),
-            crate::spec::SpecError::NotRegular { kind, .. } => format!("is {kind}, not a regular file"),
+            SpecError::Read { source, .. } => source.to_string(),
+            SpecError::NotRegular { kind, .. } => format!("is {kind}, not a regular file"),
             other => other.to_string(),
         };
         PolicyError::File { path: path.to_path_buf(), msg }
@@ -33,15 +34,16 @@ pub fn select(flag: Option<&str>, root: &Path) -> Result<Policy, PolicyError> {
     if let Some(f) = flag {
         return match f {
             "hardened" | "baseline" | "unconfined" => Policy::preset(f),
-            path if path.contains('/') || path.ends_with(".json") => read_file(Path::new(path)),
+            path if path.contains('/') || path.ends_with(".json") => {
+                from_read(Path::new(path), read_limited(Path::new(path)))
+            }
             other => Err(PolicyError::UnknownPreset(other.to_string())),
         };
     }
     for candidate in [root.join("policy.json"), PathBuf::from(SYSTEM_POLICY)] {
-        match std::fs::metadata(&candidate) {
-            Ok(_) => return read_file(&candidate),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(PolicyError::File { path: candidate, msg: e.to_string() }),
+        match read_limited(&candidate) {
+            Err(SpecError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => continue,
+            read => return from_read(&candidate, read),
         }
     }
     Policy::preset("hardened")
